@@ -1,0 +1,29 @@
+"""tfcnn: convolutional networks written directly on TensorFlow's low-level API.
+
+Layers are ``tf.Module``s on ``tf.nn`` ops, the training loop is written by
+hand under ``tf.function``, and every run is seeded and reproducible.
+
+Example:
+  >>> import tfcnn
+  >>> model = tfcnn.build_model("seed_cnn", seed=1)   # built for 28x28x1
+  >>> _ = model.summary()                              # shapes, params, receptive fields
+"""
+
+from tfcnn import activations, data, initializers, layers, losses, metrics, optimizers
+from tfcnn.errors import (CheckpointError, ConfigError, DataError, ShapeError, SpecError,
+                          TfcnnError)
+from tfcnn.export import export_saved_model
+from tfcnn.geometry import LayerGeometry, layer_geometry
+from tfcnn.model import Sequential, Summary
+from tfcnn.spec import PRESETS, build as build_model, canonical as canonical_spec, parse as parse_spec
+from tfcnn.training import TrainConfig, Trainer, train, weights_sha256
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CheckpointError", "ConfigError", "DataError", "LayerGeometry", "PRESETS", "Sequential",
+    "ShapeError", "SpecError", "Summary", "TfcnnError", "TrainConfig", "Trainer",
+    "activations", "build_model", "canonical_spec", "data", "export_saved_model",
+    "initializers", "layer_geometry", "layers", "losses", "metrics", "optimizers",
+    "parse_spec", "train", "weights_sha256",
+]

@@ -1,0 +1,53 @@
+"""SavedModel export with the serving signature other tools rely on.
+
+``serving_default``: ``images`` float32 ``[None, h, w, 1]`` in [0, 1] →
+``logits`` and ``probabilities``, both float32 ``[None, classes]``.
+"""
+
+import os
+import shutil
+import tempfile
+
+import tensorflow as tf
+
+from tfcnn import model as model_lib
+
+
+class _Serving(tf.Module):
+
+  def __init__(self, net: model_lib.Sequential, input_shape):
+    super().__init__(name="serving")
+    self.net = net
+    self.serve = tf.function(
+        self._serve,
+        input_signature=[tf.TensorSpec([None, *input_shape], tf.float32, name="images")])
+
+  def _serve(self, images):
+    logits = tf.cast(self.net(images, training=False), tf.float32)
+    return {"logits": logits, "probabilities": tf.nn.softmax(logits)}
+
+
+def export_saved_model(net: model_lib.Sequential, path: str | os.PathLike) -> None:
+  """Writes `net` as a SavedModel at `path`, replacing any old one atomically.
+
+  The model is written to a temporary folder beside `path` and renamed into
+  place, so a crash never leaves a half-written SavedModel there.
+  """
+  if net.input_shape is None:
+    raise ValueError("build the model before exporting it")
+  path = os.fspath(path)
+  parent = os.path.dirname(os.path.abspath(path))
+  os.makedirs(parent, exist_ok=True)
+  tmp = tempfile.mkdtemp(dir=parent, prefix=".saved_model.")
+  try:
+    module = _Serving(net, net.input_shape)
+    tf.saved_model.save(module, tmp, signatures={"serving_default": module.serve})
+    if os.path.exists(path):
+      old = tmp + ".old"
+      os.replace(path, old)
+      os.replace(tmp, path)
+      shutil.rmtree(old)
+    else:
+      os.replace(tmp, path)
+  finally:
+    shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,7 @@
+"""Training: the config, the hand-written loop, and run outputs."""
+
+from tfcnn.training.config import TrainConfig
+from tfcnn.training.loop import Hook, Trainer, prepare_data, train
+from tfcnn.training.results import weights_sha256
+
+__all__ = ["Hook", "TrainConfig", "Trainer", "prepare_data", "train", "weights_sha256"]

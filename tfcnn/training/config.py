@@ -1,0 +1,66 @@
+"""The training configuration: one frozen dataclass, checked up front."""
+
+import dataclasses
+
+from tfcnn import optimizers
+from tfcnn.data import sources
+from tfcnn.errors import ConfigError
+
+SCHEDULES = ("constant", "exponential", "cosine")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+  """Everything that determines a training run.
+
+  Scripts build it from flags; library code never reads flags. It is written
+  next to the results, so a run can be understood and repeated from its
+  workdir alone.
+  """
+  model: str = "seed_cnn"          # preset name or spec (see tfcnn.spec)
+  dataset: str = "mnist_sample"
+  data_dir: str | None = None
+  epochs: int = 10
+  batch_size: int = 64
+  optimizer: str = "adam"
+  learning_rate: float = 1e-3
+  momentum: float = 0.9            # for momentum / nesterov
+  lr_schedule: str = "constant"    # constant | exponential | cosine
+  l1: float = 0.0
+  l2: float = 0.0
+  seed: int = 0
+  deterministic: bool = False
+  validation_fraction: float = 0.0
+  train_limit: int = 0             # use only the first N training images (0: all)
+  test_limit: int = 0              # use only the first N test images (0: all)
+  checkpoint_every_steps: int = 0  # 0: checkpoint at the end of each epoch only
+  log_every_steps: int = 200
+  download: bool = True
+
+  def validate(self) -> "TrainConfig":
+    """Returns self, or raises ConfigError naming the first bad value."""
+    def need(ok: bool, message: str):
+      if not ok:
+        raise ConfigError(message)
+    need(self.dataset in sources.DATASETS,
+         f"unknown dataset {self.dataset!r}; known: {', '.join(sources.DATASETS)}")
+    need(self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}")
+    need(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
+    need(self.optimizer in optimizers.NAMES,
+         f"unknown optimizer {self.optimizer!r}; known: {', '.join(optimizers.NAMES)}")
+    need(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}")
+    need(0 <= self.momentum < 1, f"momentum must be in [0, 1), got {self.momentum}")
+    need(self.lr_schedule in SCHEDULES,
+         f"unknown lr_schedule {self.lr_schedule!r}; known: {', '.join(SCHEDULES)}")
+    need(self.l1 >= 0 and self.l2 >= 0, f"l1 and l2 must be >= 0, got {self.l1}, {self.l2}")
+    need(0 <= self.seed < 2**31, f"seed must be in [0, 2**31), got {self.seed}")
+    need(0 <= self.validation_fraction < 1,
+         f"validation_fraction must be in [0, 1), got {self.validation_fraction}")
+    need(self.train_limit >= 0 and self.test_limit >= 0, "limits must be >= 0")
+    need(self.checkpoint_every_steps >= 0, "checkpoint_every_steps must be >= 0")
+    need(self.log_every_steps >= 1, "log_every_steps must be >= 1")
+    return self
+
+  def to_dict(self) -> dict:
+    """A JSON-serialisable copy."""
+    return dataclasses.asdict(self)
