@@ -1,0 +1,1 @@
+"""absl experiment scripts: train, reproducibility, visualize, benchmark."""

@@ -1,0 +1,57 @@
+"""What every experiment script shares: one-line errors and workdir set-up."""
+
+import functools
+import os
+import pathlib
+import sys
+from typing import Callable
+
+from absl import flags
+
+from tfcnn.errors import ConfigError, TfcnnError
+from tfcnn.training import results as results_lib
+
+
+def _program() -> str:
+  return os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "tfcnn"
+
+
+def parse_flags(argv: list[str]) -> list[str]:
+  """absl's flag parsing, but a bad flag is one line on stderr and exit 2."""
+  try:
+    return flags.FLAGS(argv)
+  except flags.Error as e:
+    sys.stderr.write(f"{_program()}: error: {e}\n")
+    sys.exit(2)
+
+
+def user_errors(main: Callable[[list[str]], None]) -> Callable[[list[str]], None]:
+  """Turns a TfcnnError (bad input) into one line on stderr and exit 1."""
+  @functools.wraps(main)
+  def wrapped(argv):
+    try:
+      return main(argv)
+    except TfcnnError as e:
+      sys.stderr.write(f"{_program()}: error: {e}\n")
+      sys.exit(1)
+  return wrapped
+
+
+def prepare_workdir(path: str) -> pathlib.Path:
+  """Creates `path` if needed and checks it is a writable folder."""
+  workdir = pathlib.Path(path).expanduser()
+  try:
+    workdir.mkdir(parents=True, exist_ok=True)
+    probe = workdir / ".write-test"
+    probe.write_text("")
+    probe.unlink()
+  except OSError as e:
+    raise ConfigError(f"workdir {workdir} is not a writable folder: "
+                      f"{e.strerror or e}") from None
+  return workdir
+
+
+def write_flags(workdir: pathlib.Path, names: list[str]) -> None:
+  """Writes the values of the flags called `names` to ``workdir/flags.json``."""
+  values = {name: flags.FLAGS[name].value for name in names}
+  results_lib.write_json(workdir / "flags.json", values)

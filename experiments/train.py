@@ -1,0 +1,111 @@
+r"""Train a CNN on MNIST-like data with tfcnn's hand-written loop.
+
+With no flags it trains the seed CNN on the embedded MNIST sample:
+
+  python -m experiments.train
+
+Everything goes into --workdir: flags.json, config.json, ckpt/, saved_model/,
+results.json (and tb/ and images/ for TensorBoard). Running the same command
+again resumes from the latest checkpoint; a finished run is not retrained.
+"""
+
+import re
+
+from absl import app, flags, logging
+
+from experiments import common
+from tfcnn import optimizers, spec, training
+from tfcnn.data import sources
+from tfcnn.errors import SpecError
+from tfcnn.training.config import SCHEDULES
+
+_DATASET = flags.DEFINE_enum("dataset", "mnist_sample", list(sources.DATASETS),
+                             "Dataset; mnist falls back to mnist_sample when unavailable.")
+_DATA_DIR = flags.DEFINE_string("data_dir", None,
+                                "Folder with the IDX files (default: $TFCNN_DATA_DIR, the "
+                                "cache, system folders, then a download).")
+_MODEL = flags.DEFINE_string("model", "seed_cnn",
+                             f"Preset ({', '.join(spec.PRESETS)}) or architecture spec.")
+_EPOCHS = flags.DEFINE_integer("epochs", 10, "Epochs to train.", lower_bound=1)
+_BATCH_SIZE = flags.DEFINE_integer("batch_size", 64, "Batch size.", lower_bound=1)
+_OPTIMIZER = flags.DEFINE_enum("optimizer", "adam", list(optimizers.NAMES), "Optimiser.")
+_LEARNING_RATE = flags.DEFINE_float("learning_rate", 1e-3, "Learning rate.", lower_bound=1e-12)
+_MOMENTUM = flags.DEFINE_float("momentum", 0.9, "Momentum (momentum/nesterov).",
+                               lower_bound=0.0, upper_bound=0.999999)
+_LR_SCHEDULE = flags.DEFINE_enum("lr_schedule", "constant", list(SCHEDULES),
+                                 "Learning-rate schedule.")
+_L1 = flags.DEFINE_float("l1", 0.0, "L1 penalty on kernels.", lower_bound=0.0)
+_L2 = flags.DEFINE_float("l2", 0.0, "L2 penalty on kernels.", lower_bound=0.0)
+_SEED = flags.DEFINE_integer("seed", 0, "Run seed (initialisation, shuffling, dropout).",
+                             lower_bound=0, upper_bound=2**31 - 1)
+_WORKDIR = flags.DEFINE_string("workdir", None,
+                               "Output folder (default: runs/<dataset>-<model>-seed<seed>).")
+_DETERMINISTIC = flags.DEFINE_boolean("deterministic", False,
+                                      "Bitwise-reproducible ops (slower).")
+_VALIDATION_FRACTION = flags.DEFINE_float("validation_fraction", 0.0,
+                                          "Fraction of train held out for validation.",
+                                          lower_bound=0.0, upper_bound=0.99)
+_TRAIN_LIMIT = flags.DEFINE_integer("train_limit", 0, "Use only the first N train images.",
+                                    lower_bound=0)
+_TEST_LIMIT = flags.DEFINE_integer("test_limit", 0, "Use only the first N test images.",
+                                   lower_bound=0)
+_CHECKPOINT_EVERY = flags.DEFINE_integer("checkpoint_every_steps", 0,
+                                         "Also checkpoint every N steps (0: per epoch).",
+                                         lower_bound=0)
+_LOG_EVERY = flags.DEFINE_integer("log_every_steps", 200, "Progress line every N steps.",
+                                  lower_bound=1)
+_DOWNLOAD = flags.DEFINE_boolean("download", True, "Download missing datasets.")
+
+FLAG_NAMES = ["dataset", "data_dir", "model", "epochs", "batch_size", "optimizer",
+              "learning_rate", "momentum", "lr_schedule", "l1", "l2", "seed", "workdir",
+              "deterministic", "validation_fraction", "train_limit", "test_limit",
+              "checkpoint_every_steps", "log_every_steps", "download"]
+
+
+def _valid_spec(value: str) -> bool:
+  try:
+    spec.parse(value)
+  except SpecError as e:
+    raise flags.ValidationError(str(e)) from None
+  return True
+
+
+flags.register_validator("model", _valid_spec)
+
+
+def config_from_flags() -> training.TrainConfig:
+  """The TrainConfig the flags describe."""
+  return training.TrainConfig(
+      model=_MODEL.value, dataset=_DATASET.value, data_dir=_DATA_DIR.value,
+      epochs=_EPOCHS.value, batch_size=_BATCH_SIZE.value, optimizer=_OPTIMIZER.value,
+      learning_rate=_LEARNING_RATE.value, momentum=_MOMENTUM.value,
+      lr_schedule=_LR_SCHEDULE.value, l1=_L1.value, l2=_L2.value, seed=_SEED.value,
+      deterministic=_DETERMINISTIC.value, validation_fraction=_VALIDATION_FRACTION.value,
+      train_limit=_TRAIN_LIMIT.value, test_limit=_TEST_LIMIT.value,
+      checkpoint_every_steps=_CHECKPOINT_EVERY.value, log_every_steps=_LOG_EVERY.value,
+      download=_DOWNLOAD.value).validate()
+
+
+def default_workdir(config: training.TrainConfig) -> str:
+  """``runs/<dataset>-<model>-seed<seed>``; custom specs are named by a digest."""
+  model = config.model if config.model in spec.PRESETS else (
+      "spec-" + re.sub(r"[^a-z0-9]+", "_", spec.canonical(config.model))[:40])
+  return f"runs/{config.dataset}-{model}-seed{config.seed}"
+
+
+@common.user_errors
+def main(argv: list[str]) -> None:
+  if len(argv) > 1:
+    raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+  config = config_from_flags()
+  workdir = common.prepare_workdir(_WORKDIR.value or default_workdir(config))
+  common.write_flags(workdir, FLAG_NAMES)
+  logging.info("training %s on %s into %s", config.model, config.dataset, workdir)
+  results = training.train(config, workdir)
+  print(f"{results['dataset']}: test accuracy {results['test_accuracy']:.4f}, "
+        f"test loss {results['test_loss']:.4f}, weights {results['weights_sha256'][:12]}, "
+        f"workdir {workdir}")
+
+
+if __name__ == "__main__":
+  app.run(main, flags_parser=common.parse_flags)
