@@ -27,13 +27,16 @@ _DATA_DIR = flags.DEFINE_string("data_dir", None,
 _MODEL = flags.DEFINE_string("model", "seed_cnn",
                              f"Preset ({', '.join(spec.PRESETS)}) or architecture spec.")
 _EPOCHS = flags.DEFINE_integer("epochs", 10, "Epochs to train.", lower_bound=1)
-_BATCH_SIZE = flags.DEFINE_integer("batch_size", 64, "Batch size.", lower_bound=1)
+_BATCH_SIZE = flags.DEFINE_integer("batch_size", 32, "Batch size.", lower_bound=1)
 _OPTIMIZER = flags.DEFINE_enum("optimizer", "adam", list(optimizers.NAMES), "Optimiser.")
 _LEARNING_RATE = flags.DEFINE_float("learning_rate", 1e-3, "Learning rate.", lower_bound=1e-12)
 _MOMENTUM = flags.DEFINE_float("momentum", 0.9, "Momentum (momentum/nesterov).",
                                lower_bound=0.0, upper_bound=0.999999)
-_LR_SCHEDULE = flags.DEFINE_enum("lr_schedule", "constant", list(SCHEDULES),
-                                 "Learning-rate schedule.")
+_LR_SCHEDULE = flags.DEFINE_enum("lr_schedule", "cosine", list(SCHEDULES),
+                                 "Learning-rate schedule (cosine decays to 0 over the run).")
+_AUGMENT_SHIFT = flags.DEFINE_integer("augment_shift", 2,
+                                      "Shift training images by up to N pixels (0: off).",
+                                      lower_bound=0, upper_bound=8)
 _L1 = flags.DEFINE_float("l1", 0.0, "L1 penalty on kernels.", lower_bound=0.0)
 _L2 = flags.DEFINE_float("l2", 0.0, "L2 penalty on kernels.", lower_bound=0.0)
 _SEED = flags.DEFINE_integer("seed", 0, "Run seed (initialisation, shuffling, dropout).",
@@ -57,7 +60,7 @@ _LOG_EVERY = flags.DEFINE_integer("log_every_steps", 200, "Progress line every N
 _DOWNLOAD = flags.DEFINE_boolean("download", True, "Download missing datasets.")
 
 FLAG_NAMES = ["dataset", "data_dir", "model", "epochs", "batch_size", "optimizer",
-              "learning_rate", "momentum", "lr_schedule", "l1", "l2", "seed", "workdir",
+              "learning_rate", "momentum", "lr_schedule", "augment_shift", "l1", "l2", "seed", "workdir",
               "deterministic", "validation_fraction", "train_limit", "test_limit",
               "checkpoint_every_steps", "log_every_steps", "download"]
 
@@ -79,7 +82,7 @@ def config_from_flags() -> training.TrainConfig:
       model=_MODEL.value, dataset=_DATASET.value, data_dir=_DATA_DIR.value,
       epochs=_EPOCHS.value, batch_size=_BATCH_SIZE.value, optimizer=_OPTIMIZER.value,
       learning_rate=_LEARNING_RATE.value, momentum=_MOMENTUM.value,
-      lr_schedule=_LR_SCHEDULE.value, l1=_L1.value, l2=_L2.value, seed=_SEED.value,
+      lr_schedule=_LR_SCHEDULE.value, augment_shift=_AUGMENT_SHIFT.value, l1=_L1.value, l2=_L2.value, seed=_SEED.value,
       deterministic=_DETERMINISTIC.value, validation_fraction=_VALIDATION_FRACTION.value,
       train_limit=_TRAIN_LIMIT.value, test_limit=_TEST_LIMIT.value,
       checkpoint_every_steps=_CHECKPOINT_EVERY.value, log_every_steps=_LOG_EVERY.value,

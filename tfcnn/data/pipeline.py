@@ -9,6 +9,8 @@ inside it — can be reproduced exactly, which is what exact resume needs.
 import numpy as np
 import tensorflow as tf
 
+from tfcnn.data import augment
+
 
 def scale(images: np.ndarray | tf.Tensor) -> tf.Tensor:
   """uint8 ``[n, h, w]`` (or ``[n, h, w, 1]``) → float32 ``[n, h, w, 1]`` in [0, 1]."""
@@ -53,13 +55,24 @@ def _batches(images: np.ndarray, labels: np.ndarray, order: np.ndarray,
 
 
 def train_batches(images: np.ndarray, labels: np.ndarray, batch_size: int,
-                  seed: int, epoch: int, skip: int = 0) -> tf.data.Dataset:
+                  seed: int, epoch: int, skip: int = 0, shift: int = 0) -> tf.data.Dataset:
   """Shuffled batches of epoch `epoch`, starting after `skip` batches.
 
-  Yields ``(float32 [b, h, w, 1], int32 [b])``; the last batch may be smaller.
+  Yields ``(float32 [b, h, w, 1], int32 [b])``; the last batch may be
+  smaller. With `shift` > 0 every image is moved by up to `shift` pixels,
+  drawn from ``(seed, epoch, batch index)``.
   """
   order = epoch_order(len(images), seed, epoch)[skip * batch_size:]
-  return _batches(images, labels, order, batch_size)
+  batches = _batches(images, labels, order, batch_size)
+  if not shift:
+    return batches
+
+  def shifted(index, batch):
+    batch_seed = tf.stack([tf.constant(seed, tf.int64), epoch * 2**20 + index])
+    return augment.random_shift(batch[0], shift, batch_seed), batch[1]
+
+  return batches.enumerate(skip).map(shifted, num_parallel_calls=tf.data.AUTOTUNE,
+                                     deterministic=True)
 
 
 def eval_batches(images: np.ndarray, labels: np.ndarray,

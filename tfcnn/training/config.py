@@ -21,11 +21,12 @@ class TrainConfig:
   dataset: str = "mnist_sample"
   data_dir: str | None = None
   epochs: int = 10
-  batch_size: int = 64
+  batch_size: int = 32
   optimizer: str = "adam"
   learning_rate: float = 1e-3
   momentum: float = 0.9            # for momentum / nesterov
-  lr_schedule: str = "constant"    # constant | exponential | cosine
+  lr_schedule: str = "cosine"      # constant | exponential | cosine
+  augment_shift: int = 2           # random shifts of up to N pixels (0: none)
   l1: float = 0.0
   l2: float = 0.0
   seed: int = 0
@@ -52,6 +53,7 @@ class TrainConfig:
     need(0 <= self.momentum < 1, f"momentum must be in [0, 1), got {self.momentum}")
     need(self.lr_schedule in SCHEDULES,
          f"unknown lr_schedule {self.lr_schedule!r}; known: {', '.join(SCHEDULES)}")
+    need(0 <= self.augment_shift <= 8, f"augment_shift must be in [0, 8], got {self.augment_shift}")
     need(self.l1 >= 0 and self.l2 >= 0, f"l1 and l2 must be >= 0, got {self.l1}, {self.l2}")
     need(0 <= self.seed < 2**31, f"seed must be in [0, 2**31), got {self.seed}")
     need(0 <= self.validation_fraction < 1,

@@ -206,7 +206,8 @@ def train(config: TrainConfig, workdir: str | os.PathLike,
     start = time.perf_counter()
     seen = 0
     for images, labels in pipeline.train_batches(train_x, train_y, config.batch_size,
-                                                 config.seed, epoch, skip=skip):
+                                                 config.seed, epoch, skip=skip,
+                                                 shift=config.augment_shift):
       trainer.train_step(images, labels)
       seen += int(images.shape[0])
       trainer.position.assign_add(1)
