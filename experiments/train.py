@@ -29,7 +29,7 @@ _MODEL = flags.DEFINE_string("model", "seed_cnn",
 _EPOCHS = flags.DEFINE_integer("epochs", 10, "Epochs to train.", lower_bound=1)
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", 32, "Batch size.", lower_bound=1)
 _OPTIMIZER = flags.DEFINE_enum("optimizer", "adam", list(optimizers.NAMES), "Optimiser.")
-_LEARNING_RATE = flags.DEFINE_float("learning_rate", 1e-3, "Learning rate.", lower_bound=1e-12)
+_LEARNING_RATE = flags.DEFINE_float("learning_rate", 2e-3, "Learning rate.", lower_bound=1e-12)
 _MOMENTUM = flags.DEFINE_float("momentum", 0.9, "Momentum (momentum/nesterov).",
                                lower_bound=0.0, upper_bound=0.999999)
 _LR_SCHEDULE = flags.DEFINE_enum("lr_schedule", "cosine", list(SCHEDULES),

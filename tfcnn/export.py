@@ -23,6 +23,10 @@ class _Serving(tf.Module):
         input_signature=[tf.TensorSpec([None, *input_shape], tf.float32, name="images")])
 
   def _serve(self, images):
+    # A signature call does not check shapes against its input signature;
+    # without this a wrong-shaped input reaches the conv kernels and aborts
+    # the process instead of raising an error.
+    images = tf.ensure_shape(images, [None, *self.net.input_shape])
     logits = tf.cast(self.net(images, training=False), tf.float32)
     return {"logits": logits, "probabilities": tf.nn.softmax(logits)}
 

@@ -23,7 +23,7 @@ class TrainConfig:
   epochs: int = 10
   batch_size: int = 32
   optimizer: str = "adam"
-  learning_rate: float = 1e-3
+  learning_rate: float = 2e-3
   momentum: float = 0.9            # for momentum / nesterov
   lr_schedule: str = "cosine"      # constant | exponential | cosine
   augment_shift: int = 2           # random shifts of up to N pixels (0: none)

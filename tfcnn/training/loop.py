@@ -35,7 +35,8 @@ from tfcnn.training import results as results_lib
 from tfcnn.training.config import TrainConfig
 
 # Config fields that may change between invocations on one workdir: more
-# epochs continue a run; the rest only change how it is watched or found.
+# epochs continue a run (unless the learning-rate schedule is stretched over
+# the epochs, as cosine is); the rest only change how it is watched or found.
 _RESUMABLE_CHANGES = {"epochs", "log_every_steps", "checkpoint_every_steps",
                       "data_dir", "download"}
 
@@ -133,7 +134,8 @@ def _check_workdir_config(workdir: pathlib.Path, config: TrainConfig) -> None:
   if path.exists():
     old = results_lib.read_json(path)
     new = config.to_dict()
-    changed = sorted(k for k in new if k not in _RESUMABLE_CHANGES and old.get(k) != new[k])
+    allowed = _RESUMABLE_CHANGES - ({"epochs"} if config.lr_schedule == "cosine" else set())
+    changed = sorted(k for k in new if k not in allowed and old.get(k) != new[k])
     if changed:
       diffs = ", ".join(f"{k}: {old.get(k)!r} -> {new[k]!r}" for k in changed)
       raise ConfigError(f"workdir {workdir} holds a run with another configuration "

@@ -1,0 +1,64 @@
+"""experiments/train.py end to end, on a small subset in a temporary workdir."""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests.experiments.script_runner import run
+
+SMALL = ["--train_limit=256", "--test_limit=100", "--epochs=1", "--model=conv4k3-maxpool2-flatten-dense10"]
+
+
+def test_trains_writes_the_workdir_and_resumes_instead_of_restarting(tmp_path):
+  workdir = tmp_path / "run"
+  first = run("experiments.train", *SMALL, f"--workdir={workdir}")
+  assert first.returncode == 0, first.stderr
+  assert "test accuracy" in first.stdout
+  for name in ("flags.json", "config.json", "results.json", "ckpt/checkpoint",
+               "saved_model/saved_model.pb"):
+    assert (workdir / name).exists(), name
+  flags = json.loads((workdir / "flags.json").read_text())
+  assert flags["train_limit"] == 256 and flags["dataset"] == "mnist_sample"
+  results = json.loads((workdir / "results.json").read_text())
+  assert results["dataset"] == "mnist_sample" and results["steps"] == 8
+  model = tf.saved_model.load(str(workdir / "saved_model"))
+  out = model.signatures["serving_default"](images=tf.zeros([3, 28, 28, 1]))
+  assert out["probabilities"].shape == (3, 10)
+
+  second = run("experiments.train", *SMALL, f"--workdir={workdir}")
+  assert second.returncode == 0, second.stderr
+  assert "resumed from" in second.stderr
+  again = json.loads((workdir / "results.json").read_text())
+  assert again["weights_sha256"] == results["weights_sha256"] and again["steps"] == 8
+
+
+def test_flagfile_works(tmp_path):
+  flagfile = tmp_path / "flags.txt"
+  flagfile.write_text("\n".join(SMALL + ["--seed=9", f"--workdir={tmp_path / 'run'}"]) + "\n")
+  result = run("experiments.train", f"--flagfile={flagfile}")
+  assert result.returncode == 0, result.stderr
+  assert json.loads((tmp_path / "run" / "results.json").read_text())["seed"] == 9
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--epochs=0"], "--epochs"),
+    (["--dataset=cifar"], "--dataset"),
+    (["--optimizer=adagrad"], "--optimizer"),
+    (["--model=conv32k3-convx"], "token 2 'convx'"),
+    (["--learning_rate=-1"], "--learning_rate"),
+    (["--model=conv8k9-conv8k9-conv8k9-conv8k9"], "layer conv_3: input 4x4 is smaller"),
+    (["--workdir=/proc/no/such/place"], "is not a writable folder"),
+    (["--no_such_flag=1"], "no_such_flag"),
+])
+def test_bad_input_is_one_line_and_a_nonzero_exit(tmp_path, args, message):
+  if not any(a.startswith("--workdir") for a in args):
+    args = args + [f"--workdir={tmp_path / 'run'}"]
+  result = run("experiments.train", *args)
+  assert result.returncode != 0
+  # TensorFlow's own start-up lines may precede it; ours is exactly one line.
+  errors = [l for l in result.stderr.splitlines() if l.startswith("train.py: error:")]
+  assert len(errors) == 1 and message in errors[0], result.stderr
+  assert "Traceback" not in result.stderr
+  assert not (tmp_path / "run" / "results.json").exists()

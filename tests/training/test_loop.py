@@ -1,0 +1,135 @@
+"""The training loop: results, SavedModel, resume, reproducibility, refusals."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tfcnn
+from tfcnn import training
+
+TINY = training.TrainConfig(model="conv4k3-maxpool2-flatten-dense10", epochs=2, batch_size=32,
+                            train_limit=192, test_limit=64, seed=3, deterministic=True)
+
+
+def test_results_have_the_contract_fields(tmp_path):
+  results = training.train(TINY, tmp_path)
+  on_disk = json.loads((tmp_path / "results.json").read_text())
+  assert on_disk == json.loads(json.dumps(results))
+  for key in ("dataset", "dataset_source", "test_accuracy", "test_loss", "num_parameters",
+              "seed", "weights_sha256", "epochs"):
+    assert key in results
+  assert results["dataset"] == "mnist_sample" and results["seed"] == 3
+  assert results["num_parameters"] == 3 * 3 * 4 + 4 + 13 * 13 * 4 * 10 + 10
+  assert [e["epoch"] for e in results["epochs"]] == [1, 2]
+  for e in results["epochs"]:
+    assert {"train_loss", "train_accuracy", "test_loss", "test_accuracy", "seconds",
+            "images_per_second"} <= set(e)
+  assert results["steps"] == 2 * 6
+  assert (tmp_path / "config.json").exists() and (tmp_path / "ckpt" / "checkpoint").exists()
+
+
+def test_saved_model_serves_logits_and_probabilities(tmp_path):
+  training.train(TINY, tmp_path)
+  loaded = tf.saved_model.load(str(tmp_path / "saved_model"))
+  serve = loaded.signatures["serving_default"]
+  assert serve.structured_input_signature[1]["images"].shape.as_list() == [None, 28, 28, 1]
+  images = tfcnn.data.pipeline.scale(tfcnn.data.load("mnist_sample").test_images[:5])
+  out = serve(images=images)
+  assert out["logits"].shape == (5, 10) and out["probabilities"].shape == (5, 10)
+  np.testing.assert_allclose(out["probabilities"].numpy().sum(axis=1), 1.0, rtol=1e-5)
+  np.testing.assert_allclose(tf.nn.softmax(out["logits"]), out["probabilities"], atol=1e-6)
+  for bad in (tf.zeros([2, 28, 28]), tf.zeros([2, 28, 28, 3]), tf.zeros([2, 14, 14, 1])):
+    with pytest.raises((ValueError, TypeError, tf.errors.InvalidArgumentError)):
+      serve(images=bad)
+  with pytest.raises(tf.errors.InvalidArgumentError, match="expected to be a float tensor"):
+    serve(images=tf.zeros([2, 28, 28, 1], tf.int32))
+
+
+def test_same_seed_same_weights_different_seed_different_weights(tmp_path):
+  a = training.train(TINY, tmp_path / "a")
+  b = training.train(TINY, tmp_path / "b")
+  c = training.train(dataclasses.replace(TINY, seed=4), tmp_path / "c")
+  assert a["weights_sha256"] == b["weights_sha256"]
+  assert a["weights_sha256"] != c["weights_sha256"]
+
+
+def test_a_finished_run_is_not_retrained(tmp_path):
+  first = training.train(TINY, tmp_path)
+  again = training.train(TINY, tmp_path)
+  assert again["weights_sha256"] == first["weights_sha256"]
+  assert again["steps"] == first["steps"]
+
+
+def test_more_epochs_continue_exactly_like_an_uninterrupted_run(tmp_path):
+  config = dataclasses.replace(TINY, lr_schedule="constant")
+  straight = training.train(config, tmp_path / "straight")
+  training.train(dataclasses.replace(config, epochs=1), tmp_path / "split")
+  continued = training.train(config, tmp_path / "split")
+  assert continued["weights_sha256"] == straight["weights_sha256"]
+  assert [e["train_loss"] for e in continued["epochs"]] == [
+      e["train_loss"] for e in straight["epochs"]]
+
+
+def test_resume_from_a_mid_epoch_checkpoint_is_exact(tmp_path):
+  config = dataclasses.replace(TINY, epochs=1, checkpoint_every_steps=2,
+                               model="conv4k3-maxpool2-flatten-dropout0.3-dense10")
+  straight = training.train(config, tmp_path / "straight")
+  # Simulate a crash after step 4: keep only that checkpoint, drop results.
+  training.train(config, tmp_path / "crashed")
+  ckpt = tmp_path / "crashed" / "ckpt"
+  manager = tf.train.CheckpointManager(tf.train.Checkpoint(), str(ckpt), max_to_keep=None)
+  step4 = [p for p in manager.checkpoints if p.endswith("-4")]
+  assert step4, manager.checkpoints
+  (ckpt / "checkpoint").write_text(
+      f'model_checkpoint_path: "{step4[0]}"\nall_model_checkpoint_paths: "{step4[0]}"\n')
+  resumed = training.train(config, tmp_path / "crashed")
+  assert resumed["weights_sha256"] == straight["weights_sha256"]
+  assert resumed["epochs"][0]["train_loss"] == pytest.approx(straight["epochs"][0]["train_loss"])
+
+
+def test_a_changed_configuration_is_refused_on_an_old_workdir(tmp_path):
+  training.train(TINY, tmp_path)
+  with pytest.raises(tfcnn.ConfigError, match=r"another configuration \(seed: 3 -> 5\)"):
+    training.train(dataclasses.replace(TINY, seed=5), tmp_path)
+  # The cosine schedule spans the planned epochs, so they cannot change either.
+  assert TINY.lr_schedule == "cosine"
+  with pytest.raises(tfcnn.ConfigError, match=r"epochs: 2 -> 3"):
+    training.train(dataclasses.replace(TINY, epochs=3), tmp_path)
+
+
+def test_a_checkpoint_of_another_architecture_is_refused(tmp_path):
+  training.train(TINY, tmp_path)
+  (tmp_path / "config.json").unlink()
+  other = dataclasses.replace(TINY, model="conv8k3-maxpool2-flatten-dense10")
+  with pytest.raises(tfcnn.CheckpointError, match="does not fit model"):
+    training.train(other, tmp_path)
+
+
+@pytest.mark.parametrize("change,message", [
+    (dict(epochs=0), "epochs must be >= 1"),
+    (dict(optimizer="adagrad"), "unknown optimizer 'adagrad'"),
+    (dict(dataset="cifar"), "unknown dataset 'cifar'"),
+    (dict(learning_rate=-1.0), "learning_rate must be > 0"),
+    (dict(lr_schedule="step"), "unknown lr_schedule"),
+    (dict(validation_fraction=1.0), "validation_fraction must be in"),
+])
+def test_invalid_config_values(change, message):
+  with pytest.raises(tfcnn.ConfigError, match=message):
+    dataclasses.replace(TINY, **change).validate()
+
+
+def test_train_step_traces_once_per_run(tmp_path):
+  trainer = training.Trainer(TINY, (28, 28, 1), steps_per_epoch=4)
+  for batch in (32, 7, 32, 1):
+    trainer.train_step(tf.zeros([batch, 28, 28, 1]), tf.zeros([batch], tf.int32))
+  assert trainer.train_step.experimental_get_tracing_count() == 1
+
+
+def test_validation_split_is_reported(tmp_path):
+  results = training.train(dataclasses.replace(TINY, epochs=1, validation_fraction=0.25),
+                           tmp_path)
+  assert results["train_examples"] == 144
+  assert "validation_accuracy" in results["epochs"][0]
