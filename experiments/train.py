@@ -14,7 +14,7 @@ import re
 from absl import app, flags, logging
 
 from experiments import common
-from tfcnn import optimizers, spec, training
+from tfcnn import optimizers, spec, summaries, training
 from tfcnn.data import sources
 from tfcnn.errors import SpecError
 from tfcnn.training.config import SCHEDULES
@@ -58,11 +58,28 @@ _CHECKPOINT_EVERY = flags.DEFINE_integer("checkpoint_every_steps", 0,
 _LOG_EVERY = flags.DEFINE_integer("log_every_steps", 200, "Progress line every N steps.",
                                   lower_bound=1)
 _DOWNLOAD = flags.DEFINE_boolean("download", True, "Download missing datasets.")
+_TENSORBOARD = flags.DEFINE_boolean("tensorboard", True,
+                                    "Log to <workdir>/tb and PNGs to <workdir>/images.")
+_SUMMARY_EVERY = flags.DEFINE_integer("summary_every_steps", 100,
+                                      "Step scalars every N steps.", lower_bound=1)
+_IMAGES_EVERY = flags.DEFINE_integer("images_every_epochs", 1,
+                                     "Feature maps, filters, histograms every N epochs.",
+                                     lower_bound=1)
+_FILTERS_PER_LAYER = flags.DEFINE_integer("filters_per_layer", 4,
+                                          "Output filters shown per deeper conv layer.",
+                                          lower_bound=0)
+_PROBES_PER_CLASS = flags.DEFINE_integer("probes_per_class", 1,
+                                         "Probe test images per class for feature maps.",
+                                         lower_bound=1, upper_bound=10)
+_HISTOGRAMS = flags.DEFINE_boolean("histograms", True,
+                                   "Histograms of weights, gradients, activations.")
 
 FLAG_NAMES = ["dataset", "data_dir", "model", "epochs", "batch_size", "optimizer",
               "learning_rate", "momentum", "lr_schedule", "augment_shift", "l1", "l2", "seed", "workdir",
               "deterministic", "validation_fraction", "train_limit", "test_limit",
-              "checkpoint_every_steps", "log_every_steps", "download"]
+              "checkpoint_every_steps", "log_every_steps", "download", "tensorboard",
+              "summary_every_steps", "images_every_epochs", "filters_per_layer",
+              "probes_per_class", "histograms"]
 
 
 def _valid_spec(value: str) -> bool:
@@ -104,7 +121,17 @@ def main(argv: list[str]) -> None:
   workdir = common.prepare_workdir(_WORKDIR.value or default_workdir(config))
   common.write_flags(workdir, FLAG_NAMES)
   logging.info("training %s on %s into %s", config.model, config.dataset, workdir)
-  results = training.train(config, workdir)
+  dataset = sources.load(config.dataset, data_dir=config.data_dir, download_ok=config.download)
+  hooks = []
+  if _TENSORBOARD.value:
+    probe_images, probe_labels = summaries.probes.one_per_class(
+        dataset.test_images, dataset.test_labels, _PROBES_PER_CLASS.value)
+    hooks.append(summaries.TensorBoardLogger(
+        workdir, probe_images, probe_labels, hparams=config.to_dict(),
+        flags={name: flags.FLAGS[name].value for name in FLAG_NAMES},
+        summary_every_steps=_SUMMARY_EVERY.value, images_every_epochs=_IMAGES_EVERY.value,
+        filters_per_layer=_FILTERS_PER_LAYER.value, histograms=_HISTOGRAMS.value))
+  results = training.train(config, workdir, dataset=dataset, hooks=hooks)
   print(f"{results['dataset']}: test accuracy {results['test_accuracy']:.4f}, "
         f"test loss {results['test_loss']:.4f}, weights {results['weights_sha256'][:12]}, "
         f"workdir {workdir}")

@@ -81,10 +81,24 @@ class Trainer:
         model=self.model, optimizer=self.optimizer, epoch=self.epoch,
         position=self.position, history=self.history,
         train_loss=self.train_loss, train_accuracy=self.train_accuracy)
-    signature = [tf.TensorSpec([None, *input_shape], tf.float32, name="images"),
-                 tf.TensorSpec([None], tf.int32, name="labels")]
-    self.train_step = tf.function(self._train_step, input_signature=signature)
-    self.eval_step = tf.function(self._eval_step, input_signature=signature)
+    self._signature = [tf.TensorSpec([None, *input_shape], tf.float32, name="images"),
+                       tf.TensorSpec([None], tf.int32, name="labels")]
+    self.attach_summaries(None)
+    self.eval_step = tf.function(self._eval_step, input_signature=self._signature)
+
+  def attach_summaries(self, writer: tf.summary.SummaryWriter | None, every_steps: int = 100,
+                       gradient_histograms_every: int = 0) -> None:
+    """Makes the train step write scalars (and gradient histograms) to `writer`.
+
+    Inside the compiled step, every `every_steps` steps: ``loss``,
+    ``accuracy``, ``learning_rate``, ``gradient_norm``; every
+    `gradient_histograms_every` steps (0: never) a histogram per gradient.
+    The step is recompiled so that it captures the writer.
+    """
+    self._writer = writer
+    self._summary_every = every_steps
+    self._gradient_histograms_every = gradient_histograms_every
+    self.train_step = tf.function(self._train_step, input_signature=self._signature)
 
   @property
   def step(self) -> tf.Variable:
@@ -103,10 +117,28 @@ class Trainer:
 
   def _train_step(self, images: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
     per_example, logits, gradients = self.loss_and_gradients(images, labels)
-    self.optimizer.apply(gradients, self.model.trainable_variables)
+    variables = self.model.trainable_variables
+    self.optimizer.apply(gradients, variables)
+    correct = metrics.correct(labels, logits)
     self.train_loss.update(per_example)
-    self.train_accuracy.update(metrics.correct(labels, logits))
-    return tf.reduce_mean(per_example)
+    self.train_accuracy.update(correct)
+    loss = tf.reduce_mean(per_example)
+    if self._writer is not None:
+      self._write_step_summaries(loss, tf.reduce_mean(correct), gradients, variables)
+    return loss
+
+  def _write_step_summaries(self, loss, accuracy, gradients, variables) -> None:
+    step = self.step  # already counts this update
+    with self._writer.as_default(step=step):
+      with tf.summary.record_if(step % self._summary_every == 0):
+        tf.summary.scalar("loss", loss)
+        tf.summary.scalar("accuracy", accuracy)
+        tf.summary.scalar("learning_rate", self.optimizer.learning_rate(step - 1))
+        tf.summary.scalar("gradient_norm", tf.linalg.global_norm(gradients))
+      if self._gradient_histograms_every:
+        with tf.summary.record_if(step % self._gradient_histograms_every == 0):
+          for gradient, variable in zip(gradients, variables):
+            tf.summary.histogram(f"gradients/{variable.name.split(':')[0]}", gradient)
 
   def _eval_step(self, images: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
     logits = self.model(images, training=False)

@@ -1,0 +1,146 @@
+"""TensorBoard logging: event files read back, PNGs checked, a real server queried."""
+
+import json
+import pathlib
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from tensorboard.backend.event_processing import event_accumulator
+
+import tfcnn
+from tfcnn import training
+from tfcnn.summaries import TensorBoardLogger, grids, probes
+
+CONFIG = training.TrainConfig(model="conv6k3-maxpool2-conv8k3-flatten-dense10", epochs=2,
+                              batch_size=32, train_limit=128, test_limit=64, seed=2)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+  workdir = tmp_path_factory.mktemp("tb-run")
+  data = tfcnn.data.load("mnist_sample")
+  images, labels = probes.one_per_class(data.test_images, data.test_labels)
+  hook = TensorBoardLogger(workdir, images, labels, hparams=CONFIG.to_dict(),
+                           flags={"epochs": 2}, summary_every_steps=2, filters_per_layer=3)
+  results = training.train(CONFIG, workdir, dataset=data, hooks=[hook])
+  return workdir, hook, results, images
+
+
+def _load(path, **guidance):
+  acc = event_accumulator.EventAccumulator(
+      str(path), size_guidance={event_accumulator.TENSORS: 0, event_accumulator.IMAGES: 0,
+                                event_accumulator.HISTOGRAMS: 0, **guidance})
+  acc.Reload()
+  return acc
+
+
+def test_probes_are_one_test_image_per_class(run):
+  _, hook, _, _ = run
+  assert hook.probe_labels.tolist() == list(range(10))
+
+
+def test_scalars_histograms_text_and_graph_in_train_events(run):
+  workdir, _, results, _ = run
+  acc = _load(workdir / "tb" / "train")
+  tags = acc.Tags()["tensors"]
+  for tag in ("loss", "accuracy", "learning_rate", "gradient_norm", "epoch_loss",
+              "epoch_accuracy", "images_per_second", "model_summary", "flags",
+              "weights/conv_0/kernel", "gradients/conv_0/kernel", "activations/conv_0",
+              "feature_maps/conv_0", "feature_maps/maxpool_1", "feature_maps/conv_2",
+              "filters/conv_0", "filters/conv_2", "probes"):
+    assert tag in tags, tag
+  assert [e.step for e in acc.Tensors("loss")] == [2, 4, 6, 8]   # every 2 of 8 steps
+  assert [e.step for e in acc.Tensors("epoch_loss")] == [4, 8]
+  assert [e.step for e in acc.Tensors("feature_maps/conv_0")] == [0, 4, 8]  # before, epochs
+  assert acc.Graph() is not None
+  test = _load(workdir / "tb" / "test")
+  assert [e.step for e in test.Tensors("epoch_accuracy")] == [4, 8]
+  final = tf.make_ndarray(test.Tensors("epoch_accuracy")[-1].tensor_proto)
+  assert float(final) == pytest.approx(results["test_accuracy"])
+
+
+def test_image_sizes(run):
+  workdir, _, _, _ = run
+  acc = _load(workdir / "tb" / "train")
+  event = acc.Tensors("feature_maps/conv_0")[-1]
+  images = tf.make_ndarray(event.tensor_proto)  # [width, height, png, png, ...]
+  assert len(images) == 2 + 10   # ten probes
+  first = tf.io.decode_png(images[2]).numpy()
+  # 6 maps of 26x26 → 3 columns, 2 rows; 26 ≥ 28? no → scale 2.
+  assert first.shape == (1 + 2 * 53, 1 + 3 * 53, 1)
+  filters = tf.make_ndarray(acc.Tensors("filters/conv_2")[-1].tensor_proto)
+  assert len(filters) == 2 + 3
+
+
+def test_a_feature_map_png_is_that_layers_output_for_that_probe(run):
+  workdir, hook, results, images = run
+  step = results["steps"]
+  png = workdir / "images" / f"step{step:08d}" / "feature_maps_conv_2_probe7_class7.png"
+  decoded = tf.io.decode_png(tf.io.read_file(str(png))).numpy()[..., 0]
+  outputs = hook.trainer.model.call_with_outputs(tfcnn.data.pipeline.scale(images[7:8]))
+  maps = outputs[2][0].numpy()           # conv_2 of probe 7: [11, 11, 8]
+  scale = grids.upscale_factor(11, 28)
+  for i in range(maps.shape[-1]):
+    m = maps[..., i]
+    normalised = (m - m.min()) / (m.max() - m.min()) if m.max() > m.min() else 0 * m
+    top, left = grids.tile_position(i, 11, 11, grids.grid_columns(8), scale)
+    tile = decoded[top:top + 11 * scale:scale, left:left + 11 * scale:scale]
+    np.testing.assert_allclose(tile, np.round(normalised * 255), atol=1)
+
+
+def test_hparams_session(run):
+  workdir, _, results, _ = run
+  acc = _load(workdir / "tb")
+  plugins = acc.PluginTagToContent("hparams")
+  assert "_hparams_/experiment" in plugins and "_hparams_/session_start_info" in plugins
+  assert "hparams/test_accuracy" in acc.Tags()["tensors"]
+
+
+def _free_port() -> int:
+  with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    return s.getsockname()[1]
+
+
+def _get_json(url: str):
+  with urllib.request.urlopen(url, timeout=5) as response:
+    return json.loads(response.read())
+
+
+def test_a_real_tensorboard_server_shows_our_tags(run):
+  workdir, _, _, _ = run
+  port = _free_port()
+  server = subprocess.Popen(
+      [sys.executable, "-m", "tensorboard.main", "--logdir", str(workdir), "--host",
+       "127.0.0.1", "--port", str(port), "--samples_per_plugin", "images=100"],
+      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+  try:
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    scalars = None
+    while time.monotonic() < deadline:
+      try:
+        scalars = _get_json(base + "/data/plugin/scalars/tags")
+        if "tb/train" in scalars and "tb/test" in scalars:
+          break
+      except OSError:
+        pass
+      time.sleep(0.5)
+    assert scalars and "loss" in scalars["tb/train"], scalars
+    assert "epoch_accuracy" in scalars["tb/test"]
+    images = _get_json(base + "/data/plugin/images/tags")
+    assert "feature_maps/conv_0" in images["tb/train"]
+    assert "filters/conv_0" in images["tb/train"]
+  finally:
+    server.terminate()
+    try:
+      server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+      server.kill()
+      server.wait()

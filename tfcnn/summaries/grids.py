@@ -1,0 +1,99 @@
+"""Tiling feature maps and filters into images a person can read.
+
+``tf.summary.image`` clips floats to [0, 1] without rescaling, and a 3x3 map
+is invisible at screen size; so every map is contrast-normalised on its own
+(min → 0, max → 1; a constant map becomes 0), tiled into a grid with 1-pixel
+separators of value 1 (white), and scaled up by whole pixels (nearest
+neighbour) until each tile is at least `min_tile` pixels high.
+
+Everything here is TensorFlow ops, so it runs inside ``tf.function``.
+"""
+
+import math
+
+import tensorflow as tf
+
+SEPARATOR = 1.0
+
+
+def normalize_maps(maps: tf.Tensor) -> tf.Tensor:
+  """Min-max normalises each map of ``[h, w, n]`` to [0, 1] independently."""
+  maps = tf.cast(maps, tf.float32)
+  low = tf.reduce_min(maps, axis=[0, 1], keepdims=True)
+  high = tf.reduce_max(maps, axis=[0, 1], keepdims=True)
+  return tf.math.divide_no_nan(maps - low, high - low)
+
+
+def grid_columns(n: int) -> int:
+  """Columns of a near-square grid for `n` tiles."""
+  return max(1, math.ceil(math.sqrt(n)))
+
+
+def upscale_factor(height: int, min_tile: int) -> int:
+  """Whole-pixel scale that makes a tile of `height` at least `min_tile` high."""
+  return max(1, math.ceil(min_tile / height))
+
+
+def tile(maps: tf.Tensor, columns: int | None = None, min_tile: int = 28) -> tf.Tensor:
+  """Tiles ``[h, w, n]`` maps (already in [0, 1]) into one ``[H, W]`` image.
+
+  Tile ``i`` sits at row ``i // columns``, column ``i % columns``; missing
+  tiles of the last row are left at the separator value. Returns float32 in
+  [0, 1].
+  """
+  h, w, n = maps.shape
+  columns = columns or grid_columns(n)
+  rows = math.ceil(n / columns)
+  scale = upscale_factor(h, min_tile)
+  maps = tf.cast(maps, tf.float32)
+  maps = tf.repeat(tf.repeat(maps, scale, axis=0), scale, axis=1)
+  th, tw = h * scale, w * scale
+  padding = rows * columns - n
+  maps = tf.concat([maps, tf.fill([th, tw, padding], SEPARATOR)], axis=2)
+  # Add a 1-pixel separator below and right of every tile, then arrange.
+  maps = tf.pad(maps, [[0, 1], [0, 1], [0, 0]], constant_values=SEPARATOR)
+  maps = tf.reshape(maps, [th + 1, tw + 1, rows, columns])
+  grid = tf.reshape(tf.transpose(maps, [2, 0, 3, 1]), [rows * (th + 1), columns * (tw + 1)])
+  grid = tf.pad(grid, [[1, 0], [1, 0]], constant_values=SEPARATOR)
+  return grid
+
+
+def tile_position(index: int, tile_height: int, tile_width: int, columns: int,
+                  scale: int) -> tuple[int, int]:
+  """Top-left pixel of tile `index` in a grid made by :func:`tile`."""
+  row, column = divmod(index, columns)
+  return 1 + row * (tile_height * scale + 1), 1 + column * (tile_width * scale + 1)
+
+
+def to_uint8(image: tf.Tensor) -> tf.Tensor:
+  """[0, 1] float ``[H, W]`` → uint8 ``[H, W, 1]`` (rounded)."""
+  image = tf.clip_by_value(tf.cast(image, tf.float32), 0.0, 1.0)
+  return tf.cast(tf.round(image * 255.0), tf.uint8)[..., tf.newaxis]
+
+
+def feature_map_grid(activations: tf.Tensor, min_tile: int = 28) -> tf.Tensor:
+  """One image of all maps of one example's ``[h, w, c]`` activations."""
+  return tile(normalize_maps(activations), min_tile=min_tile)
+
+
+def filter_grid(kernel: tf.Tensor, output_filter: int | None = None,
+                min_tile: int = 28) -> tf.Tensor:
+  """Filters of an HWIO kernel as one image.
+
+  With ``output_filter=None`` the kernel must have one input channel (the
+  first conv layer on grey images): one tile per output filter. Otherwise:
+  one tile per input channel of output filter `output_filter`. Each tile is
+  normalised on its own.
+  """
+  if output_filter is None:
+    if kernel.shape[2] != 1:
+      raise ValueError(f"a kernel with {kernel.shape[2]} input channels needs output_filter")
+    maps = kernel[:, :, 0, :]
+  else:
+    maps = kernel[:, :, :, output_filter]
+  return tile(normalize_maps(maps), min_tile=min_tile)
+
+
+def encode_png(image: tf.Tensor) -> tf.Tensor:
+  """PNG bytes of a [0, 1] float ``[H, W]`` image."""
+  return tf.io.encode_png(to_uint8(image))

@@ -1,0 +1,181 @@
+"""TensorBoard logging of a training run: scalars, histograms, maps, filters.
+
+:class:`TensorBoardLogger` is a training hook. It writes under ``<workdir>/tb``:
+
+- ``tb/train``: per-step ``loss``, ``accuracy``, ``learning_rate``,
+  ``gradient_norm`` (written inside the compiled train step every
+  `summary_every_steps`), gradient histograms (once per epoch), per-epoch
+  ``epoch_loss``, ``epoch_accuracy``, ``images_per_second``; weight and
+  activation histograms, ``feature_maps/<layer>`` (one grid per probe image),
+  ``filters/<layer>`` and ``probes`` images — before training, every
+  `images_every_epochs` epochs and at the end; the model summary and the
+  flags as text; the graph of the train step.
+- ``tb/test`` (and ``tb/validation``): per-epoch ``epoch_loss``, ``epoch_accuracy``.
+- ``tb/``: the HParams session (hyper-parameters and final metrics).
+
+The same grids are written as PNG files under ``<workdir>/images/step<N>/``.
+"""
+
+import json
+import os
+import pathlib
+from typing import Mapping
+
+import numpy as np
+import tensorflow as tf
+from tensorboard.plugins.hparams import api as hp
+
+from tfcnn.data import pipeline
+from tfcnn.summaries import grids
+
+HPARAM_METRICS = ("hparams/test_accuracy", "hparams/test_loss")
+
+
+def _tag(name: str) -> str:
+  return name.split(":")[0]
+
+
+class TensorBoardLogger:
+  """A training hook that logs a run for TensorBoard and as PNG files."""
+
+  def __init__(self, workdir: str | os.PathLike, probe_images: np.ndarray,
+               probe_labels: np.ndarray, hparams: Mapping[str, object] | None = None,
+               flags: Mapping[str, object] | None = None, summary_every_steps: int = 100,
+               images_every_epochs: int = 1, filters_per_layer: int = 4,
+               histograms: bool = True, write_pngs: bool = True, min_tile: int = 28):
+    if summary_every_steps < 1 or images_every_epochs < 1 or filters_per_layer < 0:
+      raise ValueError("summary_every_steps and images_every_epochs must be >= 1, "
+                       "filters_per_layer >= 0")
+    self.workdir = pathlib.Path(workdir)
+    self.logdir = self.workdir / "tb"
+    self.image_dir = self.workdir / "images"
+    self.probes = pipeline.scale(probe_images)
+    self.probe_labels = np.asarray(probe_labels)
+    self.hparams = dict(hparams or {})
+    self.flags = dict(flags or {})
+    self.summary_every_steps = summary_every_steps
+    self.images_every_epochs = images_every_epochs
+    self.filters_per_layer = filters_per_layer
+    self.histograms = histograms
+    self.write_pngs = write_pngs
+    self.min_tile = min_tile
+    self._last_image_step = -1
+
+  # -- hook ---------------------------------------------------------------------
+
+  def on_train_begin(self, trainer) -> None:
+    self.trainer = trainer
+    self.train_writer = tf.summary.create_file_writer(str(self.logdir / "train"))
+    self.test_writer = tf.summary.create_file_writer(str(self.logdir / "test"))
+    self.validation_writer = None  # created when there is a validation split
+    self.session_writer = tf.summary.create_file_writer(str(self.logdir))
+    trainer.attach_summaries(self.train_writer, self.summary_every_steps,
+                             gradient_histograms_every=trainer.steps_per_epoch
+                             if self.histograms else 0)
+    self._spatial = [i for i, layer in enumerate(trainer.model.layers) if layer.window]
+    self._convs = [i for i, layer in enumerate(trainer.model.layers) if hasattr(layer, "kernel")
+                   and len(layer.kernel.shape) == 4]
+    self._image_fn = tf.function(self._image_summaries,
+                                 input_signature=[tf.TensorSpec([], tf.int64)])
+    step = trainer.step
+    if int(step) == 0:
+      self._write_run_description(trainer)
+    self._log_images(int(step))
+
+  def on_epoch_end(self, trainer, stats: dict) -> None:
+    step = int(trainer.step)
+    with self.train_writer.as_default(step=step):
+      tf.summary.scalar("epoch_loss", stats["train_loss"])
+      tf.summary.scalar("epoch_accuracy", stats["train_accuracy"])
+      tf.summary.scalar("images_per_second", stats["images_per_second"])
+    with self.test_writer.as_default(step=step):
+      tf.summary.scalar("epoch_loss", stats["test_loss"])
+      tf.summary.scalar("epoch_accuracy", stats["test_accuracy"])
+    if "validation_loss" in stats:
+      if self.validation_writer is None:
+        self.validation_writer = tf.summary.create_file_writer(str(self.logdir / "validation"))
+      with self.validation_writer.as_default(step=step):
+        tf.summary.scalar("epoch_loss", stats["validation_loss"])
+        tf.summary.scalar("epoch_accuracy", stats["validation_accuracy"])
+    if stats["epoch"] % self.images_every_epochs == 0:
+      self._log_images(step)
+    self.train_writer.flush()
+    self.test_writer.flush()
+
+  def on_train_end(self, trainer, results: dict) -> None:
+    step = int(trainer.step)
+    self._log_images(step)
+    with self.session_writer.as_default(step=step):
+      tf.summary.scalar(HPARAM_METRICS[0], results["test_accuracy"])
+      tf.summary.scalar(HPARAM_METRICS[1], results["test_loss"])
+    for writer in (self.train_writer, self.test_writer, self.validation_writer,
+                   self.session_writer):
+      if writer is not None:
+        writer.flush()
+    trainer.attach_summaries(None)
+
+  # -- pieces ---------------------------------------------------------------------
+
+  def _write_run_description(self, trainer) -> None:
+    summary = trainer.model.summary(print_fn=None)
+    with self.train_writer.as_default(step=0):
+      tf.summary.text("model_summary", "```\n" + summary.table + "\n```")
+      tf.summary.text("flags", "```\n" + json.dumps(self.flags, indent=2, default=str) + "\n```")
+      tf.summary.graph(trainer.train_step.get_concrete_function().graph)
+    if self.hparams:
+      hparams = {k: (v if isinstance(v, (bool, int, float, str)) else str(v))
+                 for k, v in self.hparams.items()}
+      with self.session_writer.as_default(step=0):
+        hp.hparams_config(hparams=[hp.HParam(k) for k in hparams],
+                          metrics=[hp.Metric(m) for m in HPARAM_METRICS])
+        hp.hparams(hparams, trial_id=self.workdir.name)
+
+  def _image_summaries(self, step: tf.Tensor):
+    """Writes images and histograms at `step`; returns the grids for PNGs."""
+    model = self.trainer.model
+    outputs = model.call_with_outputs(self.probes, training=False)
+    result = {}
+    with self.train_writer.as_default(step=step):
+      tf.summary.image("probes", grids.to_uint8(grids.tile(
+          tf.transpose(self.probes[..., 0], [1, 2, 0]), min_tile=self.min_tile))[tf.newaxis])
+      for i in self._spatial:
+        name = model.layers[i].name
+        maps = tf.stack([grids.feature_map_grid(outputs[i][p], self.min_tile)
+                         for p in range(self.probes.shape[0])])
+        tf.summary.image(f"feature_maps/{name}", grids.to_uint8(maps),
+                         max_outputs=self.probes.shape[0])
+        result[f"feature_maps_{name}"] = maps
+      for i in self._convs:
+        layer = model.layers[i]
+        kernel = layer.kernel
+        if kernel.shape[2] == 1:
+          images = grids.filter_grid(kernel, None, self.min_tile)[tf.newaxis]
+        else:
+          count = min(self.filters_per_layer, kernel.shape[3])
+          if not count:
+            continue
+          images = tf.stack([grids.filter_grid(kernel, j, self.min_tile) for j in range(count)])
+        tf.summary.image(f"filters/{layer.name}", grids.to_uint8(images),
+                         max_outputs=images.shape[0])
+        result[f"filters_{layer.name}"] = images
+      if self.histograms:
+        for variable in model.variables:
+          tf.summary.histogram(f"weights/{_tag(variable.name)}", variable)
+        for layer, output in zip(model.layers, outputs):
+          tf.summary.histogram(f"activations/{layer.name}", output)
+    return result
+
+  def _log_images(self, step: int) -> None:
+    if step == self._last_image_step:
+      return
+    self._last_image_step = step
+    result = self._image_fn(tf.constant(step, tf.int64))
+    if not self.write_pngs:
+      return
+    folder = self.image_dir / f"step{step:08d}"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, images in result.items():
+      for j in range(images.shape[0]):
+        suffix = (f"_probe{j}_class{int(self.probe_labels[j])}" if name.startswith("feature")
+                  else (f"_filter{j}" if images.shape[0] > 1 else ""))
+        tf.io.write_file(str(folder / f"{name}{suffix}.png"), grids.encode_png(images[j]))
