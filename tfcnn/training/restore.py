@@ -1,0 +1,35 @@
+"""Loading a trained model back from a run's workdir."""
+
+import os
+import pathlib
+
+import tensorflow as tf
+
+from tfcnn import model as model_lib, spec
+from tfcnn.errors import CheckpointError
+from tfcnn.training import results as results_lib
+
+
+def load_model(workdir: str | os.PathLike,
+               input_shape: tuple[int, int, int] = (28, 28, 1)) -> model_lib.Sequential:
+  """The model of the run in `workdir`, with its latest checkpointed weights.
+
+  Raises:
+    CheckpointError: if the workdir has no config or checkpoint, or they do
+      not fit together.
+  """
+  workdir = pathlib.Path(workdir)
+  config_path = workdir / "config.json"
+  if not config_path.exists():
+    raise CheckpointError(f"{workdir} is not a training workdir (no config.json)")
+  config = results_lib.read_json(config_path)
+  net = spec.build(config["model"], seed=config["seed"], input_shape=input_shape)
+  latest = tf.train.latest_checkpoint(str(workdir / "ckpt"))
+  if latest is None:
+    raise CheckpointError(f"{workdir} has no checkpoint in ckpt/")
+  try:
+    tf.train.Checkpoint(model=net).read(latest).expect_partial().assert_existing_objects_matched()
+  except (AssertionError, ValueError, tf.errors.OpError) as e:
+    raise CheckpointError(f"{latest} does not fit model {net.spec!r}: "
+                          f"{str(e).splitlines()[0][:200]}") from None
+  return net
