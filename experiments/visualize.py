@@ -1,0 +1,123 @@
+r"""What does each layer see? Feature maps, activation maximisation, top patches.
+
+Reads a trained workdir (from experiments.train) and writes PNG grids into
+--out (default <workdir>/visualize) and TensorBoard images into <out>/tb:
+
+  feature_maps/<layer>_image<i>_class<c>.png   every map of a layer for a test image
+  activation_max/<layer>.png                     one synthetic input per filter
+  top_patches/<layer>_filter<f>.png               the k test crops a filter likes most
+  activation_max.json                             achieved activation vs the test set's best
+
+  python -m experiments.visualize --workdir=runs/mnist_sample-seed_cnn-seed0
+"""
+
+import json
+import pathlib
+
+import numpy as np
+import tensorflow as tf
+from absl import app, flags, logging
+
+from experiments import common
+from tfcnn import training, visualize
+from tfcnn.data import pipeline, sources
+from tfcnn.errors import ConfigError
+from tfcnn.layers import Conv2D
+from tfcnn.summaries import grids
+from tfcnn.training import results as results_lib
+
+_WORKDIR = flags.DEFINE_string("workdir", None, "A trained run's workdir.", required=True)
+_OUT = flags.DEFINE_string("out", None, "Output folder (default <workdir>/visualize).")
+_IMAGES = flags.DEFINE_list("images", [], "Test image indices for feature maps.")
+_CLASSES = flags.DEFINE_list("classes", ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
+                             "Classes: the first test image of each is shown.")
+_LAYERS = flags.DEFINE_list("layers", [], "Conv layer names (default: all conv layers).")
+_STEPS = flags.DEFINE_integer("steps", 200, "Gradient-ascent steps.", lower_bound=1)
+_PARAMETERIZATION = flags.DEFINE_enum("parameterization", "fourier", ["fourier", "pixel"],
+                                      "Image parameterisation for activation maximisation.")
+_SEED = flags.DEFINE_integer("seed", 0, "Seed of the starting noise.", lower_bound=0)
+_TOP_K = flags.DEFINE_integer("top_k", 9, "Top patches per filter.", lower_bound=1)
+_MAX_FILTERS = flags.DEFINE_integer("max_filters", 16,
+                                    "Filters per layer given a top-patch image.", lower_bound=0)
+_TEST_LIMIT = flags.DEFINE_integer("test_limit", 2000, "Test images searched.", lower_bound=1)
+
+
+def _write_png(path: pathlib.Path, image) -> None:
+  path.parent.mkdir(parents=True, exist_ok=True)
+  tf.io.write_file(str(path), grids.encode_png(image))
+
+
+@common.user_errors
+def main(argv: list[str]) -> None:
+  if len(argv) > 1:
+    raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+  workdir = pathlib.Path(_WORKDIR.value)
+  net = training.load_model(workdir)
+  config = results_lib.read_json(workdir / "config.json")
+  dataset = sources.load(config["dataset"], data_dir=config.get("data_dir"))
+  out = common.prepare_workdir(_OUT.value or str(workdir / "visualize"))
+  test = pipeline.scale(dataset.test_images[:_TEST_LIMIT.value]).numpy()
+  labels = dataset.test_labels[:_TEST_LIMIT.value]
+
+  try:
+    chosen = [int(i) for i in _IMAGES.value]
+    classes = [int(c) for c in _CLASSES.value] if not chosen else []
+  except ValueError:
+    raise ConfigError("--images and --classes take integers") from None
+  for c in classes:
+    hits = np.flatnonzero(labels == c)
+    if not len(hits):
+      raise ConfigError(f"class {c} does not occur in the first {len(labels)} test images")
+    chosen.append(int(hits[0]))
+  if any(not 0 <= i < len(test) for i in chosen):
+    raise ConfigError(f"--images must be in [0, {len(test)})")
+
+  conv_layers = {layer.name: i for i, layer in enumerate(net.layers) if isinstance(layer, Conv2D)}
+  names = _LAYERS.value or list(conv_layers)
+  unknown = [n for n in names if n not in conv_layers]
+  if unknown:
+    raise ConfigError(f"unknown conv layer(s) {', '.join(unknown)}; "
+                      f"this model has {', '.join(conv_layers)}")
+
+  writer = tf.summary.create_file_writer(str(out / "tb"))
+  outputs = net.call_with_outputs(tf.constant(test[chosen]), training=False)
+  with writer.as_default(step=0):
+    for i, layer in enumerate(net.layers):
+      if not layer.window:
+        continue
+      stack = []
+      for j, index in enumerate(chosen):
+        grid = grids.feature_map_grid(outputs[i][j])
+        _write_png(out / "feature_maps" / f"{layer.name}_image{index}_class{labels[index]}.png", grid)
+        stack.append(grid)
+      tf.summary.image(f"feature_maps/{layer.name}", grids.to_uint8(tf.stack(stack)),
+                       max_outputs=len(stack))
+
+    report = {}
+    maximize_config = visualize.MaximizeConfig(steps=_STEPS.value, seed=_SEED.value,
+                                               parameterization=_PARAMETERIZATION.value)
+    for name in names:
+      index = conv_layers[name]
+      logging.info("activation maximisation for %s", name)
+      images, achieved = visualize.maximize(net, index, maximize_config)
+      best = visualize.best_dataset_activation(net, index, test)
+      grid = grids.tile(tf.transpose(images[..., 0], [1, 2, 0]))
+      _write_png(out / "activation_max" / f"{name}.png", grid)
+      tf.summary.image(f"activation_max/{name}", grids.to_uint8(grid)[tf.newaxis])
+      ratio = achieved / np.where(best > 0, best, np.nan)
+      report[name] = {"achieved": achieved.tolist(), "test_set_best": best.tolist(),
+                      "ratio_to_test_set_best": [None if np.isnan(r) else float(r) for r in ratio],
+                      "fraction_above_test_set_best": float(np.mean(achieved > best))}
+      crops, _, _ = visualize.top_patches(net, index, test, k=_TOP_K.value)
+      for f in range(min(_MAX_FILTERS.value, crops.shape[0])):
+        tile = grids.tile(tf.transpose(crops[f, ..., 0], [1, 2, 0]), min_tile=28)
+        _write_png(out / "top_patches" / f"{name}_filter{f}.png", tile)
+  writer.flush()
+  (out / "activation_max.json").write_text(json.dumps(report, indent=2) + "\n")
+  summary = ", ".join(f"{n}: {r['fraction_above_test_set_best']:.0%} of filters beat the "
+                      "test set's best image" for n, r in report.items())
+  print(f"wrote {out}; activation maximisation: {summary}")
+
+
+if __name__ == "__main__":
+  app.run(main, flags_parser=common.parse_flags)
