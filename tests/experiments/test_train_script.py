@@ -62,3 +62,28 @@ def test_bad_input_is_one_line_and_a_nonzero_exit(tmp_path, args, message):
   assert len(errors) == 1 and message in errors[0], result.stderr
   assert "Traceback" not in result.stderr
   assert not (tmp_path / "run" / "results.json").exists()
+
+
+def test_visualize_script_writes_valid_pngs_of_the_expected_sizes(tmp_path):
+  workdir = tmp_path / "run"
+  assert run("experiments.train", *SMALL, f"--workdir={workdir}", "--tensorboard=false").returncode == 0
+  out = tmp_path / "vis"
+  result = run("experiments.visualize", f"--workdir={workdir}", f"--out={out}", "--steps=20",
+               "--classes=3,7", "--max_filters=2", "--top_k=4", "--test_limit=200")
+  assert result.returncode == 0, result.stderr[-2000:]
+  def png_size(path):
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return tf.io.decode_png(data).shape
+  # conv_0: 4 maps of 26x26 → 2x2 grid, scale 2 → 1 + 2 * 53.
+  maps = sorted((out / "feature_maps").glob("conv_0_image*_class3.png"))
+  assert len(maps) == 1 and png_size(maps[0]) == (107, 107, 1)
+  assert png_size(out / "activation_max" / "conv_0.png") == (1 + 2 * 29, 1 + 2 * 29, 1)
+  # Top patches of conv_0: 4 crops of 3x3 → 2x2 grid, scale ceil(28/3) = 10.
+  assert png_size(out / "top_patches" / "conv_0_filter1.png") == (1 + 2 * 31, 1 + 2 * 31, 1)
+  report = json.loads((out / "activation_max.json").read_text())
+  assert len(report["conv_0"]["achieved"]) == 4
+  bad = run("experiments.visualize", f"--workdir={workdir}", "--layers=conv_9")
+  assert bad.returncode != 0 and "unknown conv layer(s) conv_9" in bad.stderr
+  missing = run("experiments.visualize", f"--workdir={tmp_path / 'nothing'}")
+  assert missing.returncode != 0 and "is not a training workdir" in missing.stderr
