@@ -26,13 +26,23 @@ def parse_flags(argv: list[str]) -> list[str]:
 
 
 def user_errors(main: Callable[[list[str]], None]) -> Callable[[list[str]], None]:
-  """Turns a TfcnnError (bad input) into one line on stderr and exit 1."""
+  """Ends a script with one line on stderr, no traceback, for what users cause.
+
+  A TfcnnError (bad input, an interrupted or diverged run) exits with its
+  ``exit_code``; an OSError from the file system (a full disk, a missing
+  permission) exits with 1, naming the file.
+  """
   @functools.wraps(main)
   def wrapped(argv):
     try:
       return main(argv)
     except TfcnnError as e:
       sys.stderr.write(f"{_program()}: error: {e}\n")
+      sys.exit(e.exit_code)
+    except OSError as e:
+      where = f" ({e.filename})" if e.filename else ""
+      sys.stderr.write(f"{_program()}: error: {e.strerror or e}{where}; nothing was "
+                       "overwritten, the last checkpoint is kept\n")
       sys.exit(1)
   return wrapped
 

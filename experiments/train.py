@@ -58,6 +58,9 @@ _CHECKPOINT_EVERY = flags.DEFINE_integer("checkpoint_every_steps", 0,
 _LOG_EVERY = flags.DEFINE_integer("log_every_steps", 200, "Progress line every N steps.",
                                   lower_bound=1)
 _DOWNLOAD = flags.DEFINE_boolean("download", True, "Download missing datasets.")
+_NONFINITE = flags.DEFINE_enum("nonfinite", "stop", ["stop", "skip"],
+                               "On a NaN/Inf loss or gradient: stop (keeping the last good "
+                               "checkpoint) or skip the batch (counted in results).")
 _TENSORBOARD = flags.DEFINE_boolean("tensorboard", True,
                                     "Log to <workdir>/tb and PNGs to <workdir>/images.")
 _SUMMARY_EVERY = flags.DEFINE_integer("summary_every_steps", 100,
@@ -77,7 +80,7 @@ _HISTOGRAMS = flags.DEFINE_boolean("histograms", True,
 FLAG_NAMES = ["dataset", "data_dir", "model", "epochs", "batch_size", "optimizer",
               "learning_rate", "momentum", "lr_schedule", "augment_shift", "l1", "l2", "seed", "workdir",
               "deterministic", "validation_fraction", "train_limit", "test_limit",
-              "checkpoint_every_steps", "log_every_steps", "download", "tensorboard",
+              "checkpoint_every_steps", "log_every_steps", "download", "nonfinite", "tensorboard",
               "summary_every_steps", "images_every_epochs", "filters_per_layer",
               "probes_per_class", "histograms"]
 
@@ -103,7 +106,7 @@ def config_from_flags() -> training.TrainConfig:
       deterministic=_DETERMINISTIC.value, validation_fraction=_VALIDATION_FRACTION.value,
       train_limit=_TRAIN_LIMIT.value, test_limit=_TEST_LIMIT.value,
       checkpoint_every_steps=_CHECKPOINT_EVERY.value, log_every_steps=_LOG_EVERY.value,
-      download=_DOWNLOAD.value).validate()
+      download=_DOWNLOAD.value, nonfinite=_NONFINITE.value).validate()
 
 
 def default_workdir(config: training.TrainConfig) -> str:

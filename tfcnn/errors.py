@@ -7,7 +7,14 @@ its message as a single line with a non-zero exit status, never a traceback.
 
 
 class TfcnnError(Exception):
-  """Base class of every user-facing tfcnn error."""
+  """Base class of every user-facing tfcnn error.
+
+  `exit_code` is the status a script exits with when this error ends it.
+  """
+
+  def __init__(self, message: str = "", exit_code: int = 1):
+    super().__init__(message)
+    self.exit_code = exit_code
 
 
 class SpecError(TfcnnError, ValueError):

@@ -81,7 +81,8 @@ def test_resume_from_a_mid_epoch_checkpoint_is_exact(tmp_path):
   training.train(config, tmp_path / "crashed")
   ckpt = tmp_path / "crashed" / "ckpt"
   manager = tf.train.CheckpointManager(tf.train.Checkpoint(), str(ckpt), max_to_keep=None)
-  step4 = [p for p in manager.checkpoints if p.endswith("-4")]
+  step4 = [p for p in manager.checkpoints
+           if tf.train.load_variable(p, "position/.ATTRIBUTES/VARIABLE_VALUE") == 4]
   assert step4, manager.checkpoints
   (ckpt / "checkpoint").write_text(
       f'model_checkpoint_path: "{step4[0]}"\nall_model_checkpoint_paths: "{step4[0]}"\n')
@@ -124,7 +125,8 @@ def test_invalid_config_values(change, message):
 def test_train_step_traces_once_per_run(tmp_path):
   trainer = training.Trainer(TINY, (28, 28, 1), steps_per_epoch=4)
   for batch in (32, 7, 32, 1):
-    trainer.train_step(tf.zeros([batch, 28, 28, 1]), tf.zeros([batch], tf.int32))
+    loss, finite = trainer.train_step(tf.zeros([batch, 28, 28, 1]), tf.zeros([batch], tf.int32))
+    assert bool(finite)
   assert trainer.train_step.experimental_get_tracing_count() == 1
 
 
@@ -133,3 +135,42 @@ def test_validation_split_is_reported(tmp_path):
                            tmp_path)
   assert results["train_examples"] == 144
   assert "validation_accuracy" in results["epochs"][0]
+
+
+@pytest.fixture
+def nan_at_third_call(monkeypatch):
+  """Makes the loss NaN on its third call (the third training batch)."""
+  from tfcnn import losses
+  calls = tf.Variable(0)
+  original = losses.sparse_softmax_cross_entropy
+
+  def poisoned(labels, logits):
+    calls.assign_add(1)
+    loss = original(labels, logits)
+    return tf.where(tf.equal(calls, 3), tf.fill(tf.shape(loss), float("nan")), loss)
+
+  monkeypatch.setattr(losses, "sparse_softmax_cross_entropy", poisoned)
+
+
+def test_a_non_finite_loss_stops_the_run_and_keeps_the_last_good_checkpoint(
+    tmp_path, nan_at_third_call):
+  config = dataclasses.replace(TINY, checkpoint_every_steps=2)
+  with pytest.raises(training.TrainingDiverged, match=r"non-finite loss or gradient at epoch 1, "
+                     r"batch 3 \(after step 2\); stopped without saving, the last good "
+                     r"checkpoint \(.*ckpt-1\) is kept"):
+    training.train(config, tmp_path)
+  assert not (tmp_path / "results.json").exists()
+  latest = tf.train.latest_checkpoint(str(tmp_path / "ckpt"))
+  assert tf.train.load_variable(latest, "position/.ATTRIBUTES/VARIABLE_VALUE") == 2
+  kernel = tf.train.load_variable(latest, "model/layers/0/kernel/.ATTRIBUTES/VARIABLE_VALUE")
+  assert np.all(np.isfinite(kernel))
+
+
+def test_skip_mode_skips_and_counts_non_finite_batches(tmp_path, nan_at_third_call):
+  results = training.train(dataclasses.replace(TINY, nonfinite="skip"), tmp_path)
+  assert results["skipped_batches"] == 1
+  assert results["steps"] == 2 * 6 - 1
+  assert results["epochs"][0]["skipped_batches"] == 1
+  model = training.load_model(tmp_path)
+  for v in model.trainable_variables:
+    assert np.all(np.isfinite(v.numpy()))

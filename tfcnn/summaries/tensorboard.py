@@ -5,7 +5,8 @@
 - ``tb/train``: per-step ``loss``, ``accuracy``, ``learning_rate``,
   ``gradient_norm`` (written inside the compiled train step every
   `summary_every_steps`), gradient histograms (once per epoch), per-epoch
-  ``epoch_loss``, ``epoch_accuracy``, ``images_per_second``; weight and
+  ``epoch_loss``, ``epoch_accuracy``, ``images_per_second``, ``skipped_batches``
+  (non-finite batches skipped); weight and
   activation histograms, ``feature_maps/<layer>`` (one grid per probe image),
   ``filters/<layer>`` and ``probes`` images — before training, every
   `images_every_epochs` epochs and at the end; the model summary and the
@@ -88,6 +89,7 @@ class TensorBoardLogger:
       tf.summary.scalar("epoch_loss", stats["train_loss"])
       tf.summary.scalar("epoch_accuracy", stats["train_accuracy"])
       tf.summary.scalar("images_per_second", stats["images_per_second"])
+      tf.summary.scalar("skipped_batches", stats.get("skipped_batches", 0))
     with self.test_writer.as_default(step=step):
       tf.summary.scalar("epoch_loss", stats["test_loss"])
       tf.summary.scalar("epoch_accuracy", stats["test_accuracy"])

@@ -37,6 +37,7 @@ class TrainConfig:
   checkpoint_every_steps: int = 0  # 0: checkpoint at the end of each epoch only
   log_every_steps: int = 200
   download: bool = True
+  nonfinite: str = "stop"          # on a NaN/Inf loss or gradient: "stop" or "skip" the batch
 
   def validate(self) -> "TrainConfig":
     """Returns self, or raises ConfigError naming the first bad value."""
@@ -61,6 +62,8 @@ class TrainConfig:
     need(self.train_limit >= 0 and self.test_limit >= 0, "limits must be >= 0")
     need(self.checkpoint_every_steps >= 0, "checkpoint_every_steps must be >= 0")
     need(self.log_every_steps >= 1, "log_every_steps must be >= 1")
+    need(self.nonfinite in ("stop", "skip"),
+         f"nonfinite must be 'stop' or 'skip', got {self.nonfinite!r}")
     return self
 
   def to_dict(self) -> dict:

@@ -21,6 +21,8 @@ where the checkpoint was taken.
 import json
 import os
 import pathlib
+import signal
+import threading
 import time
 from typing import Protocol, Sequence
 
@@ -30,7 +32,7 @@ from absl import logging
 
 from tfcnn import export, losses, metrics, optimizers, spec
 from tfcnn.data import pipeline, sources
-from tfcnn.errors import CheckpointError, ConfigError
+from tfcnn.errors import CheckpointError, ConfigError, TfcnnError
 from tfcnn.training import results as results_lib
 from tfcnn.training.config import TrainConfig
 
@@ -38,7 +40,15 @@ from tfcnn.training.config import TrainConfig
 # epochs continue a run (unless the learning-rate schedule is stretched over
 # the epochs, as cosine is); the rest only change how it is watched or found.
 _RESUMABLE_CHANGES = {"epochs", "log_every_steps", "checkpoint_every_steps",
-                      "data_dir", "download"}
+                      "data_dir", "download", "nonfinite"}
+
+
+class TrainingInterrupted(TfcnnError):
+  """SIGTERM or SIGINT arrived; a checkpoint was saved, the run can resume."""
+
+
+class TrainingDiverged(TfcnnError):
+  """A non-finite loss or gradient; the last good checkpoint is kept."""
 
 
 class Hook(Protocol):
@@ -73,13 +83,14 @@ class Trainer:
     self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
     self.position = tf.Variable(0, dtype=tf.int64, trainable=False, name="position")
     self.history = tf.Variable("[]", dtype=tf.string, trainable=False, name="history")
+    self.skipped = tf.Variable(0, dtype=tf.int64, trainable=False, name="skipped_batches")
     self.train_loss = metrics.Mean("train_loss")
     self.train_accuracy = metrics.Mean("train_accuracy")
     self.eval_loss = metrics.Mean("eval_loss")
     self.eval_accuracy = metrics.Mean("eval_accuracy")
     self.checkpoint = tf.train.Checkpoint(
         model=self.model, optimizer=self.optimizer, epoch=self.epoch,
-        position=self.position, history=self.history,
+        position=self.position, history=self.history, skipped=self.skipped,
         train_loss=self.train_loss, train_accuracy=self.train_accuracy)
     self._signature = [tf.TensorSpec([None, *input_shape], tf.float32, name="images"),
                        tf.TensorSpec([None], tf.int32, name="labels")]
@@ -115,17 +126,32 @@ class Trainer:
           self.model.kernels, self.config.l1, self.config.l2)
     return per_example, logits, tape.gradient(total, variables)
 
-  def _train_step(self, images: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
+  def _train_step(self, images: tf.Tensor, labels: tf.Tensor):
+    """One update; returns ``(mean loss, finite)``.
+
+    A batch whose loss or gradients are not finite changes nothing but the
+    ``skipped`` counter: the weights never receive NaN or Inf.
+    """
     per_example, logits, gradients = self.loss_and_gradients(images, labels)
     variables = self.model.trainable_variables
-    self.optimizer.apply(gradients, variables)
-    correct = metrics.correct(labels, logits)
-    self.train_loss.update(per_example)
-    self.train_accuracy.update(correct)
     loss = tf.reduce_mean(per_example)
-    if self._writer is not None:
-      self._write_step_summaries(loss, tf.reduce_mean(correct), gradients, variables)
-    return loss
+    finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in gradients]
+                           + [tf.math.is_finite(loss)])
+
+    def update():
+      self.optimizer.apply(gradients, variables)
+      correct = metrics.correct(labels, logits)
+      self.train_loss.update(per_example)
+      self.train_accuracy.update(correct)
+      if self._writer is not None:
+        self._write_step_summaries(loss, tf.reduce_mean(correct), gradients, variables)
+      return tf.constant(True)
+
+    def skip():
+      self.skipped.assign_add(1)
+      return tf.constant(False)
+
+    return loss, tf.cond(finite, update, skip)
 
   def _write_step_summaries(self, loss, accuracy, gradients, variables) -> None:
     step = self.step  # already counts this update
@@ -205,6 +231,81 @@ def prepare_data(config: TrainConfig, dataset: sources.Dataset | None = None):
   return dataset, (train_x, train_y), val, (test_x, test_y)
 
 
+class _StopSignal:
+  """Remembers SIGTERM / SIGINT so the loop can checkpoint and stop cleanly."""
+
+  def __init__(self):
+    self.signum: int | None = None
+    self._previous = {}
+
+  def __enter__(self):
+    if threading.current_thread() is threading.main_thread():
+      for signum in (signal.SIGTERM, signal.SIGINT):
+        self._previous[signum] = signal.signal(signum, self._handle)
+    return self
+
+  def _handle(self, signum, frame):
+    del frame
+    self.signum = signum
+
+  def __exit__(self, *exc):
+    for signum, handler in self._previous.items():
+      signal.signal(signum, handler)
+
+
+def _stopped(trainer: Trainer, manager, stop: _StopSignal) -> None:
+  manager.save()
+  name = signal.Signals(stop.signum).name
+  raise TrainingInterrupted(
+      f"interrupted by {name} at epoch {int(trainer.epoch) + 1}, batch "
+      f"{int(trainer.position)} (step {int(trainer.step)}); checkpoint saved in "
+      f"{manager.directory}; run the same command to resume", exit_code=128 + stop.signum)
+
+
+def _run_epoch(trainer: Trainer, manager: tf.train.CheckpointManager, stop: _StopSignal,
+               train_x: np.ndarray, train_y: np.ndarray) -> tuple[float, int]:
+  """Trains the rest of the current epoch; returns (seconds, images seen)."""
+  config = trainer.config
+  epoch, skip = int(trainer.epoch), int(trainer.position)
+  if skip == 0:
+    trainer.train_loss.reset()
+    trainer.train_accuracy.reset()
+  start, seen = time.perf_counter(), 0
+  total_batches = trainer.steps_per_epoch * config.epochs
+  for images, labels in pipeline.train_batches(train_x, train_y, config.batch_size, config.seed,
+                                               epoch, skip=skip, shift=config.augment_shift):
+    _, finite = trainer.train_step(images, labels)
+    if not bool(finite):
+      where = (f"epoch {epoch + 1}, batch {int(trainer.position) + 1} "
+               f"(after step {int(trainer.step)})")
+      if config.nonfinite == "stop":
+        last = manager.latest_checkpoint or "none yet"
+        raise TrainingDiverged(
+            f"non-finite loss or gradient at {where}; stopped without saving, the last good "
+            f"checkpoint ({last}) is kept; lower the learning rate, or pass "
+            "--nonfinite=skip to skip such batches")
+      logging.warning("skipped a batch with a non-finite loss or gradient at %s", where)
+    seen += int(images.shape[0])
+    trainer.position.assign_add(1)
+    position = int(trainer.position)
+    batches_done = epoch * trainer.steps_per_epoch + position
+    if config.checkpoint_every_steps and batches_done % config.checkpoint_every_steps == 0 \
+        and position < trainer.steps_per_epoch:
+      manager.save()
+      logging.info("checkpoint saved at epoch %d, batch %d", epoch + 1, position)
+    if stop.signum is not None:
+      _stopped(trainer, manager, stop)
+    if position % config.log_every_steps == 0:
+      elapsed = time.perf_counter() - start
+      rate = seen / max(elapsed, 1e-9)
+      logging.info("epoch %d/%d batch %d/%d step %d: loss %.4f accuracy %.4f, "
+                   "%.0f images/s, ETA %.0f s", epoch + 1, config.epochs, position,
+                   trainer.steps_per_epoch, int(trainer.step),
+                   float(trainer.train_loss.result()), float(trainer.train_accuracy.result()),
+                   rate, (total_batches - batches_done) * config.batch_size / max(rate, 1e-9))
+  return time.perf_counter() - start, seen
+
+
 def train(config: TrainConfig, workdir: str | os.PathLike,
           dataset: sources.Dataset | None = None,
           hooks: Sequence[Hook] = ()) -> dict:
@@ -213,6 +314,11 @@ def train(config: TrainConfig, workdir: str | os.PathLike,
   Writes ``config.json``, ``ckpt/``, ``saved_model/`` and ``results.json``
   into `workdir`. A finished run invoked again re-exports and returns the
   same results without training further.
+
+  Raises:
+    TrainingInterrupted: on SIGTERM/SIGINT, after saving a checkpoint.
+    TrainingDiverged: on a non-finite loss or gradient (``nonfinite="stop"``),
+      without saving: the last good checkpoint stays the latest.
   """
   config.validate()
   if config.deterministic:
@@ -222,61 +328,47 @@ def train(config: TrainConfig, workdir: str | os.PathLike,
   _check_workdir_config(workdir, config)
 
   dataset, (train_x, train_y), (val_x, val_y), (test_x, test_y) = prepare_data(config, dataset)
+  if not len(train_x):
+    raise ConfigError("no training examples left after --train_limit and --validation_fraction")
   steps_per_epoch = pipeline.num_batches(len(train_x), config.batch_size)
   trainer = Trainer(config, dataset.image_shape, steps_per_epoch)
-  manager = tf.train.CheckpointManager(trainer.checkpoint, str(workdir / "ckpt"),
-                                       max_to_keep=3, step_counter=trainer.step)
+  # Numbered by save count, never by step: a save never overwrites the
+  # checkpoint the state file points to.
+  manager = tf.train.CheckpointManager(trainer.checkpoint, str(workdir / "ckpt"), max_to_keep=3)
   _restore(trainer, manager)
   for hook in hooks:
     hook.on_train_begin(trainer)
 
-  total_steps = steps_per_epoch * config.epochs
-  while int(trainer.epoch) < config.epochs:
-    epoch = int(trainer.epoch)
-    skip = int(trainer.position)
-    if skip == 0:
-      trainer.train_loss.reset()
-      trainer.train_accuracy.reset()
-    start = time.perf_counter()
-    seen = 0
-    for images, labels in pipeline.train_batches(train_x, train_y, config.batch_size,
-                                                 config.seed, epoch, skip=skip,
-                                                 shift=config.augment_shift):
-      trainer.train_step(images, labels)
-      seen += int(images.shape[0])
-      trainer.position.assign_add(1)
-      position = int(trainer.position)
-      if config.checkpoint_every_steps and int(trainer.step) % config.checkpoint_every_steps == 0:
-        manager.save()
-      if position % config.log_every_steps == 0:
-        elapsed = time.perf_counter() - start
-        rate = seen / max(elapsed, 1e-9)
-        remaining = total_steps - int(trainer.step)
-        logging.info("epoch %d/%d batch %d/%d step %d: loss %.4f accuracy %.4f, "
-                     "%.0f images/s, ETA %.0f s", epoch + 1, config.epochs, position,
-                     steps_per_epoch, int(trainer.step), float(trainer.train_loss.result()),
-                     float(trainer.train_accuracy.result()), rate,
-                     remaining * config.batch_size / max(rate, 1e-9))
-    seconds = time.perf_counter() - start
-    test_loss, test_accuracy = trainer.evaluate(test_x, test_y)
-    stats = {"epoch": epoch + 1, "step": int(trainer.step),
-             "train_loss": float(trainer.train_loss.result()),
-             "train_accuracy": float(trainer.train_accuracy.result()),
-             "test_loss": test_loss, "test_accuracy": test_accuracy,
-             "seconds": seconds, "images_per_second": seen / max(seconds, 1e-9)}
-    if len(val_x):
-      stats["validation_loss"], stats["validation_accuracy"] = trainer.evaluate(val_x, val_y)
-    trainer.history.assign(json.dumps(trainer.epoch_history() + [stats]))
-    trainer.epoch.assign_add(1)
-    trainer.position.assign(0)
-    manager.save()
-    logging.info("epoch %d/%d: train loss %.4f accuracy %.4f | test loss %.4f "
-                 "accuracy %.4f | %.1f s, %.0f images/s", epoch + 1, config.epochs,
-                 stats["train_loss"], stats["train_accuracy"], test_loss, test_accuracy,
-                 seconds, stats["images_per_second"])
-    for hook in hooks:
-      hook.on_epoch_end(trainer, stats)
+  with _StopSignal() as stop:
+    while int(trainer.epoch) < config.epochs:
+      epoch = int(trainer.epoch)
+      seconds, seen = _run_epoch(trainer, manager, stop, train_x, train_y)
+      test_loss, test_accuracy = trainer.evaluate(test_x, test_y)
+      stats = {"epoch": epoch + 1, "step": int(trainer.step),
+               "train_loss": float(trainer.train_loss.result()),
+               "train_accuracy": float(trainer.train_accuracy.result()),
+               "test_loss": test_loss, "test_accuracy": test_accuracy,
+               "seconds": seconds, "images_per_second": seen / max(seconds, 1e-9),
+               "skipped_batches": int(trainer.skipped)}
+      if len(val_x):
+        stats["validation_loss"], stats["validation_accuracy"] = trainer.evaluate(val_x, val_y)
+      trainer.history.assign(json.dumps(trainer.epoch_history() + [stats]))
+      trainer.epoch.assign_add(1)
+      trainer.position.assign(0)
+      manager.save()
+      logging.info("epoch %d/%d: train loss %.4f accuracy %.4f | test loss %.4f "
+                   "accuracy %.4f | %.1f s, %.0f images/s", epoch + 1, config.epochs,
+                   stats["train_loss"], stats["train_accuracy"], test_loss, test_accuracy,
+                   seconds, stats["images_per_second"])
+      for hook in hooks:
+        hook.on_epoch_end(trainer, stats)
+      if stop.signum is not None:
+        _stopped(trainer, manager, stop)
+    return _finish(trainer, workdir, dataset, config, len(train_x), test_x, test_y, hooks)
 
+
+def _finish(trainer: Trainer, workdir: pathlib.Path, dataset: sources.Dataset,
+            config: TrainConfig, num_train: int, test_x, test_y, hooks) -> dict:
   test_loss, test_accuracy = trainer.evaluate(test_x, test_y)
   export.export_saved_model(trainer.model, workdir / "saved_model")
   summary = trainer.model.summary(print_fn=None)
@@ -289,9 +381,10 @@ def train(config: TrainConfig, workdir: str | os.PathLike,
       "num_trainable_parameters": summary.num_trainable_params,
       "seed": config.seed,
       "deterministic": config.deterministic,
-      "train_examples": len(train_x),
+      "train_examples": num_train,
       "test_examples": len(test_x),
       "steps": int(trainer.step),
+      "skipped_batches": int(trainer.skipped),
       "test_loss": test_loss,
       "test_accuracy": test_accuracy,
       "weights_sha256": results_lib.weights_sha256(trainer.model.trainable_variables),
