@@ -96,6 +96,18 @@ def _valid_spec(value: str) -> bool:
 flags.register_validator("model", _valid_spec)
 
 
+@flags.multi_flags_validator(["optimizer", "momentum"],
+                             message="--momentum only applies to --optimizer=momentum or nesterov")
+def _momentum_needs_a_momentum_optimizer(values) -> bool:
+  return values["optimizer"] in ("momentum", "nesterov") or not flags.FLAGS["momentum"].present
+
+
+@flags.multi_flags_validator(["tensorboard", "summary_every_steps"],
+                             message="--summary_every_steps needs --tensorboard")
+def _summaries_need_tensorboard(values) -> bool:
+  return values["tensorboard"] or not flags.FLAGS["summary_every_steps"].present
+
+
 def config_from_flags() -> training.TrainConfig:
   """The TrainConfig the flags describe."""
   return training.TrainConfig(

@@ -22,7 +22,7 @@ class SpecError(TfcnnError, ValueError):
 
 
 class ShapeError(TfcnnError, ValueError):
-  """A model or layer that does not fit the shape of its input."""
+  """A model or layer that does not fit the shape (or dtype) of its input."""
 
 
 class DataError(TfcnnError, OSError):

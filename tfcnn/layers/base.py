@@ -91,6 +91,9 @@ class Layer(tf.Module):
   def __call__(self, x: tf.Tensor, training: bool | tf.Tensor = False) -> tf.Tensor:
     """Applies the layer to a batch `x` (first axis is the batch)."""
     x = tf.convert_to_tensor(x)
+    if not x.dtype.is_floating:
+      raise ShapeError(f"layer {self.name}: expects float inputs (images scaled to [0, 1]), "
+                       f"got {x.dtype.name}; see tfcnn.data.pipeline.scale")
     shape = x.shape[1:]
     if not shape.is_fully_defined():
       raise ShapeError(f"layer {self.name}: input shape {x.shape} must be "
