@@ -58,6 +58,13 @@ _CHECKPOINT_EVERY = flags.DEFINE_integer("checkpoint_every_steps", 0,
 _LOG_EVERY = flags.DEFINE_integer("log_every_steps", 200, "Progress line every N steps.",
                                   lower_bound=1)
 _DOWNLOAD = flags.DEFINE_boolean("download", True, "Download missing datasets.")
+_COMPUTE_DTYPE = flags.DEFINE_enum("compute_dtype", "float32", ["float32", "bfloat16"],
+                                   "Compute precision; weights stay float32.")
+_MICRO_BATCH = flags.DEFINE_integer("micro_batch_size", 0,
+                                    "Split larger batches into micro-batches of N, summing "
+                                    "their gradients (0: never).", lower_bound=0)
+_STEPS_PER_CALL = flags.DEFINE_integer("steps_per_call", 50,
+                                       "Train steps per compiled call.", lower_bound=1)
 _NONFINITE = flags.DEFINE_enum("nonfinite", "stop", ["stop", "skip"],
                                "On a NaN/Inf loss or gradient: stop (keeping the last good "
                                "checkpoint) or skip the batch (counted in results).")
@@ -80,7 +87,8 @@ _HISTOGRAMS = flags.DEFINE_boolean("histograms", True,
 FLAG_NAMES = ["dataset", "data_dir", "model", "epochs", "batch_size", "optimizer",
               "learning_rate", "momentum", "lr_schedule", "augment_shift", "l1", "l2", "seed", "workdir",
               "deterministic", "validation_fraction", "train_limit", "test_limit",
-              "checkpoint_every_steps", "log_every_steps", "download", "nonfinite", "tensorboard",
+              "checkpoint_every_steps", "log_every_steps", "download", "compute_dtype",
+              "micro_batch_size", "steps_per_call", "nonfinite", "tensorboard",
               "summary_every_steps", "images_every_epochs", "filters_per_layer",
               "probes_per_class", "histograms"]
 
@@ -118,7 +126,9 @@ def config_from_flags() -> training.TrainConfig:
       deterministic=_DETERMINISTIC.value, validation_fraction=_VALIDATION_FRACTION.value,
       train_limit=_TRAIN_LIMIT.value, test_limit=_TEST_LIMIT.value,
       checkpoint_every_steps=_CHECKPOINT_EVERY.value, log_every_steps=_LOG_EVERY.value,
-      download=_DOWNLOAD.value, nonfinite=_NONFINITE.value).validate()
+      download=_DOWNLOAD.value, nonfinite=_NONFINITE.value,
+      compute_dtype=_COMPUTE_DTYPE.value, micro_batch_size=_MICRO_BATCH.value,
+      steps_per_call=_STEPS_PER_CALL.value).validate()
 
 
 def default_workdir(config: training.TrainConfig) -> str:

@@ -19,6 +19,8 @@ def random_shift(images: tf.Tensor, max_shift: int, seed: tf.Tensor) -> tf.Tenso
   one, zero = tf.ones([b]), tf.zeros([b])
   # Output pixel (x, y) reads input pixel (x + dx, y + dy).
   transforms = tf.stack([one, zero, d[:, 0], zero, one, d[:, 1], zero, zero], axis=1)
-  return tf.raw_ops.ImageProjectiveTransformV3(
+  shifted = tf.raw_ops.ImageProjectiveTransformV3(
       images=images, transforms=transforms, output_shape=tf.shape(images)[1:3],
       fill_value=0.0, interpolation="NEAREST", fill_mode="CONSTANT")
+  shifted.set_shape(images.shape)  # the raw op forgets the static shape
+  return shifted

@@ -40,17 +40,34 @@ def split_validation(images: np.ndarray, labels: np.ndarray, fraction: float,
   return (images[train], labels[train]), (images[val], labels[val])
 
 
-def _batches(images: np.ndarray, labels: np.ndarray, order: np.ndarray,
-             batch_size: int) -> tf.data.Dataset:
+def make_batch(images: tf.Tensor, labels: tf.Tensor, order: tf.Tensor, index: tf.Tensor,
+               batch_size: int, seed: int = 0, epoch: tf.Tensor | int = 0,
+               shift: int = 0) -> tuple[tf.Tensor, tf.Tensor]:
+  """Batch number `index` of the example `order`, scaled (and shifted if `shift`).
+
+  The one definition of a batch, used both by the tf.data pipeline and by the
+  training loop's in-graph path, so the two yield the same tensors. The
+  shifts are drawn from ``(seed, epoch * 2**20 + index)``.
+  """
+  index = tf.cast(index, tf.int64)
+  start = index * batch_size
+  chosen = order[start:tf.minimum(start + batch_size, tf.shape(order, out_type=tf.int64)[0])]
+  x = scale(tf.gather(images, chosen))
+  if shift:
+    batch_seed = tf.stack([tf.constant(seed, tf.int64), tf.cast(epoch, tf.int64) * 2**20 + index])
+    x = augment.random_shift(x, shift, batch_seed)
+  return x, tf.gather(labels, chosen)
+
+
+def _batches(images: np.ndarray, labels: np.ndarray, order: np.ndarray, batch_size: int,
+             seed: int = 0, epoch: int = 0, shift: int = 0, skip: int = 0) -> tf.data.Dataset:
   images = tf.constant(images)
   labels = tf.constant(labels.astype(np.int32))
-
-  def gather(index):
-    return scale(tf.gather(images, index)), tf.gather(labels, index)
-
-  return (tf.data.Dataset.from_tensor_slices(order.astype(np.int64))
-          .batch(batch_size).map(gather, num_parallel_calls=tf.data.AUTOTUNE,
-                                 deterministic=True)
+  order = tf.constant(order.astype(np.int64))
+  count = num_batches(len(order), batch_size)
+  return (tf.data.Dataset.range(skip, count)
+          .map(lambda i: make_batch(images, labels, order, i, batch_size, seed, epoch, shift),
+               num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
           .prefetch(tf.data.AUTOTUNE))
 
 
@@ -62,17 +79,8 @@ def train_batches(images: np.ndarray, labels: np.ndarray, batch_size: int,
   smaller. With `shift` > 0 every image is moved by up to `shift` pixels,
   drawn from ``(seed, epoch, batch index)``.
   """
-  order = epoch_order(len(images), seed, epoch)[skip * batch_size:]
-  batches = _batches(images, labels, order, batch_size)
-  if not shift:
-    return batches
-
-  def shifted(index, batch):
-    batch_seed = tf.stack([tf.constant(seed, tf.int64), epoch * 2**20 + index])
-    return augment.random_shift(batch[0], shift, batch_seed), batch[1]
-
-  return batches.enumerate(skip).map(shifted, num_parallel_calls=tf.data.AUTOTUNE,
-                                     deterministic=True)
+  return _batches(images, labels, epoch_order(len(images), seed, epoch), batch_size,
+                  seed=seed, epoch=epoch, shift=shift, skip=skip)
 
 
 def eval_batches(images: np.ndarray, labels: np.ndarray,

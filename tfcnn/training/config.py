@@ -38,6 +38,9 @@ class TrainConfig:
   log_every_steps: int = 200
   download: bool = True
   nonfinite: str = "stop"          # on a NaN/Inf loss or gradient: "stop" or "skip" the batch
+  compute_dtype: str = "float32"   # "float32" or "bfloat16" (weights stay float32)
+  micro_batch_size: int = 0        # split larger batches, accumulating gradients (0: never)
+  steps_per_call: int = 50         # train steps per compiled call (fewer Python round trips)
 
   def validate(self) -> "TrainConfig":
     """Returns self, or raises ConfigError naming the first bad value."""
@@ -62,6 +65,10 @@ class TrainConfig:
     need(self.train_limit >= 0 and self.test_limit >= 0, "limits must be >= 0")
     need(self.checkpoint_every_steps >= 0, "checkpoint_every_steps must be >= 0")
     need(self.log_every_steps >= 1, "log_every_steps must be >= 1")
+    need(self.compute_dtype in ("float32", "bfloat16"),
+         f"compute_dtype must be float32 or bfloat16, got {self.compute_dtype!r}")
+    need(self.micro_batch_size >= 0, "micro_batch_size must be >= 0")
+    need(self.steps_per_call >= 1, "steps_per_call must be >= 1")
     need(self.nonfinite in ("stop", "skip"),
          f"nonfinite must be 'stop' or 'skip', got {self.nonfinite!r}")
     return self

@@ -33,6 +33,7 @@ from absl import logging
 from tfcnn import export, losses, metrics, optimizers, spec
 from tfcnn.data import pipeline, sources
 from tfcnn.errors import CheckpointError, ConfigError, TfcnnError
+from tfcnn.layers import BatchNorm
 from tfcnn.training import results as results_lib
 from tfcnn.training.config import TrainConfig
 
@@ -40,7 +41,7 @@ from tfcnn.training.config import TrainConfig
 # epochs continue a run (unless the learning-rate schedule is stretched over
 # the epochs, as cosine is); the rest only change how it is watched or found.
 _RESUMABLE_CHANGES = {"epochs", "log_every_steps", "checkpoint_every_steps",
-                      "data_dir", "download", "nonfinite"}
+                      "data_dir", "download", "nonfinite", "steps_per_call"}
 
 
 class TrainingInterrupted(TfcnnError):
@@ -78,6 +79,7 @@ class Trainer:
     self.config = config
     self.steps_per_epoch = steps_per_epoch
     self.model = spec.build(config.model, seed=config.seed, input_shape=input_shape)
+    self.compute_dtype = tf.as_dtype(config.compute_dtype)
     self.optimizer = make_optimizer(config, steps_per_epoch)
     self.optimizer.build(self.model.trainable_variables)
     self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
@@ -96,6 +98,14 @@ class Trainer:
                        tf.TensorSpec([None], tf.int32, name="labels")]
     self.attach_summaries(None)
     self.eval_step = tf.function(self._eval_step, input_signature=self._signature)
+    h, w = input_shape[:2]
+    self.train_steps = tf.function(self._train_steps, input_signature=[
+        tf.TensorSpec([None, h, w], tf.uint8, name="images"),
+        tf.TensorSpec([None], tf.int32, name="labels"),
+        tf.TensorSpec([None], tf.int64, name="order"),
+        tf.TensorSpec([], tf.int64, name="first"),
+        tf.TensorSpec([], tf.int64, name="count"),
+        tf.TensorSpec([], tf.int64, name="epoch")])
 
   def attach_summaries(self, writer: tf.summary.SummaryWriter | None, every_steps: int = 100,
                        gradient_histograms_every: int = 0) -> None:
@@ -110,21 +120,60 @@ class Trainer:
     self._summary_every = every_steps
     self._gradient_histograms_every = gradient_histograms_every
     self.train_step = tf.function(self._train_step, input_signature=self._signature)
+    if hasattr(self, "train_steps"):
+      self.train_steps = tf.function(self._train_steps,
+                                     input_signature=self.train_steps.input_signature)
 
   @property
   def step(self) -> tf.Variable:
     """The global step (optimiser updates so far)."""
     return self.optimizer.step
 
+  @property
+  def uses_micro_batches(self) -> bool:
+    """Whether large batches are split (never with batch norm, whose batch
+    statistics would change with the split)."""
+    return bool(self.config.micro_batch_size) and self.config.micro_batch_size < \
+        self.config.batch_size and not any(isinstance(l, BatchNorm) for l in self.model.layers)
+
+  def _forward_loss(self, images, labels, weight):
+    """Per-example loss, logits, and `weight` x the summed loss (a tape target)."""
+    logits = self.model(tf.cast(images, self.compute_dtype), training=True)
+    per_example = losses.sparse_softmax_cross_entropy(labels, logits)
+    return per_example, logits, tf.reduce_sum(per_example) * weight
+
   def loss_and_gradients(self, images: tf.Tensor, labels: tf.Tensor):
-    """Per-example losses, logits, and gradients of the mean loss + penalty."""
+    """Per-example losses, logits, and gradients of the mean loss + penalty.
+
+    Batches larger than ``micro_batch_size`` are processed in micro-batches
+    whose gradients are summed: the same gradient as the whole batch at once
+    (up to float rounding), with cache-sized work.
+    """
     variables = self.model.trainable_variables
+    n = tf.shape(labels)[0]
+    weight = 1.0 / tf.cast(n, tf.float32)
+    if not self.uses_micro_batches:
+      with tf.GradientTape() as tape:
+        per_example, logits, loss = self._forward_loss(images, labels, weight)
+        total = loss + optimizers.l1_l2_penalty(self.model.kernels, self.config.l1,
+                                                self.config.l2)
+      return per_example, logits, tape.gradient(total, variables)
     with tf.GradientTape() as tape:
-      logits = self.model(images, training=True)
-      per_example = losses.sparse_softmax_cross_entropy(labels, logits)
-      total = tf.reduce_mean(per_example) + optimizers.l1_l2_penalty(
-          self.model.kernels, self.config.l1, self.config.l2)
-    return per_example, logits, tape.gradient(total, variables)
+      penalty = optimizers.l1_l2_penalty(self.model.kernels, self.config.l1, self.config.l2)
+    gradients = [tf.zeros_like(v) if g is None else g
+                 for v, g in zip(variables, tape.gradient(penalty, variables))]
+    size = self.config.micro_batch_size
+    chunks = (n + size - 1) // size
+    per_example = tf.TensorArray(tf.float32, size=chunks, infer_shape=False)
+    logits_all = tf.TensorArray(tf.float32, size=chunks, infer_shape=False)
+    for i in tf.range(chunks):
+      x, y = images[i * size:(i + 1) * size], labels[i * size:(i + 1) * size]
+      with tf.GradientTape() as tape:
+        chunk_loss, chunk_logits, loss = self._forward_loss(x, y, weight)
+      gradients = [a + g for a, g in zip(gradients, tape.gradient(loss, variables))]
+      per_example = per_example.write(i, chunk_loss)
+      logits_all = logits_all.write(i, tf.cast(chunk_logits, tf.float32))
+    return per_example.concat(), logits_all.concat(), gradients
 
   def _train_step(self, images: tf.Tensor, labels: tf.Tensor):
     """One update; returns ``(mean loss, finite)``.
@@ -155,7 +204,9 @@ class Trainer:
 
   def _write_step_summaries(self, loss, accuracy, gradients, variables) -> None:
     step = self.step  # already counts this update
-    with self._writer.as_default(step=step):
+    # Summary tags take the enclosing name scope ("while/cond/loss" inside the
+    # multi-step loop); reset it so the tags are the same in every code path.
+    with tf.compat.v1.name_scope(None), self._writer.as_default(step=step):
       with tf.summary.record_if(step % self._summary_every == 0):
         tf.summary.scalar("loss", loss)
         tf.summary.scalar("accuracy", accuracy)
@@ -166,8 +217,29 @@ class Trainer:
           for gradient, variable in zip(gradients, variables):
             tf.summary.histogram(f"gradients/{variable.name.split(':')[0]}", gradient)
 
+  def _train_steps(self, images, labels, order, first, count, epoch):
+    """Batches ``first .. first + count - 1`` of an epoch in one compiled call.
+
+    Batches are formed in-graph by :func:`tfcnn.data.pipeline.make_batch`
+    (the same tensors as the tf.data pipeline) from uint8 data held in
+    memory, so there is no Python between steps. In ``nonfinite="stop"``
+    mode the loop ends at the first non-finite batch, which is not applied.
+    Returns ``(batches done, finite)``.
+    """
+    config = self.config
+    done = tf.constant(0, tf.int64)
+    finite = tf.constant(True)
+    for i in tf.range(count):
+      x, y = pipeline.make_batch(images, labels, order, first + i, config.batch_size,
+                                 config.seed, epoch, config.augment_shift)
+      _, finite = self._train_step(x, y)
+      if config.nonfinite == "stop" and not finite:
+        break
+      done += 1
+    return done, finite
+
   def _eval_step(self, images: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
-    logits = self.model(images, training=False)
+    logits = self.model(tf.cast(images, self.compute_dtype), training=False)
     per_example = losses.sparse_softmax_cross_entropy(labels, logits)
     self.eval_loss.update(per_example)
     self.eval_accuracy.update(metrics.correct(labels, logits))
@@ -263,34 +335,47 @@ def _stopped(trainer: Trainer, manager, stop: _StopSignal) -> None:
 
 
 def _run_epoch(trainer: Trainer, manager: tf.train.CheckpointManager, stop: _StopSignal,
-               train_x: np.ndarray, train_y: np.ndarray) -> tuple[float, int]:
-  """Trains the rest of the current epoch; returns (seconds, images seen)."""
+               train_x: tf.Tensor, train_y: tf.Tensor) -> tuple[float, int]:
+  """Trains the rest of the current epoch; returns (seconds, images seen).
+
+  Steps run in compiled chunks of up to ``steps_per_call``, cut at log and
+  checkpoint boundaries; signals are honoured between chunks.
+  """
   config = trainer.config
-  epoch, skip = int(trainer.epoch), int(trainer.position)
-  if skip == 0:
+  epoch, position = int(trainer.epoch), int(trainer.position)
+  if position == 0:
     trainer.train_loss.reset()
     trainer.train_accuracy.reset()
+  order = tf.constant(pipeline.epoch_order(int(train_x.shape[0]), config.seed, epoch))
+  steps = trainer.steps_per_epoch
+  total_batches = steps * config.epochs
+  every = config.checkpoint_every_steps
   start, seen = time.perf_counter(), 0
-  total_batches = trainer.steps_per_epoch * config.epochs
-  for images, labels in pipeline.train_batches(train_x, train_y, config.batch_size, config.seed,
-                                               epoch, skip=skip, shift=config.augment_shift):
-    _, finite = trainer.train_step(images, labels)
+  while position < steps:
+    base = epoch * steps
+    count = min(config.steps_per_call, steps - position,
+                config.log_every_steps - position % config.log_every_steps)
+    if every:
+      count = min(count, every - (base + position) % every)
+    done, finite = trainer.train_steps(train_x, train_y, order, tf.constant(position, tf.int64),
+                                       tf.constant(count, tf.int64), tf.constant(epoch, tf.int64))
+    done = int(done)
+    seen += min((position + done) * config.batch_size, int(train_x.shape[0])) - \
+        min(position * config.batch_size, int(train_x.shape[0]))
+    position += done
+    trainer.position.assign(position)
     if not bool(finite):
-      where = (f"epoch {epoch + 1}, batch {int(trainer.position) + 1} "
-               f"(after step {int(trainer.step)})")
+      where = f"epoch {epoch + 1}, batch {position + 1} (after step {int(trainer.step)})"
       if config.nonfinite == "stop":
         last = manager.latest_checkpoint or "none yet"
         raise TrainingDiverged(
             f"non-finite loss or gradient at {where}; stopped without saving, the last good "
             f"checkpoint ({last}) is kept; lower the learning rate, or pass "
             "--nonfinite=skip to skip such batches")
-      logging.warning("skipped a batch with a non-finite loss or gradient at %s", where)
-    seen += int(images.shape[0])
-    trainer.position.assign_add(1)
-    position = int(trainer.position)
-    batches_done = epoch * trainer.steps_per_epoch + position
-    if config.checkpoint_every_steps and batches_done % config.checkpoint_every_steps == 0 \
-        and position < trainer.steps_per_epoch:
+      logging.warning("skipped %d batch(es) with a non-finite loss or gradient so far",
+                      int(trainer.skipped))
+    batches_done = base + position
+    if every and batches_done % every == 0 and position < steps:
       manager.save()
       logging.info("checkpoint saved at epoch %d, batch %d", epoch + 1, position)
     if stop.signum is not None:
@@ -299,10 +384,10 @@ def _run_epoch(trainer: Trainer, manager: tf.train.CheckpointManager, stop: _Sto
       elapsed = time.perf_counter() - start
       rate = seen / max(elapsed, 1e-9)
       logging.info("epoch %d/%d batch %d/%d step %d: loss %.4f accuracy %.4f, "
-                   "%.0f images/s, ETA %.0f s", epoch + 1, config.epochs, position,
-                   trainer.steps_per_epoch, int(trainer.step),
-                   float(trainer.train_loss.result()), float(trainer.train_accuracy.result()),
-                   rate, (total_batches - batches_done) * config.batch_size / max(rate, 1e-9))
+                   "%.0f images/s, ETA %.0f s", epoch + 1, config.epochs, position, steps,
+                   int(trainer.step), float(trainer.train_loss.result()),
+                   float(trainer.train_accuracy.result()), rate,
+                   (total_batches - batches_done) * config.batch_size / max(rate, 1e-9))
   return time.perf_counter() - start, seen
 
 
@@ -339,10 +424,12 @@ def train(config: TrainConfig, workdir: str | os.PathLike,
   for hook in hooks:
     hook.on_train_begin(trainer)
 
+  train_images = tf.constant(train_x)
+  train_labels = tf.constant(train_y.astype(np.int32))
   with _StopSignal() as stop:
     while int(trainer.epoch) < config.epochs:
       epoch = int(trainer.epoch)
-      seconds, seen = _run_epoch(trainer, manager, stop, train_x, train_y)
+      seconds, seen = _run_epoch(trainer, manager, stop, train_images, train_labels)
       test_loss, test_accuracy = trainer.evaluate(test_x, test_y)
       stats = {"epoch": epoch + 1, "step": int(trainer.step),
                "train_loss": float(trainer.train_loss.result()),

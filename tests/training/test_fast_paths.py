@@ -1,0 +1,76 @@
+"""The fast paths of the loop compute what the plain ones do."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfcnn import training
+from tfcnn.data import pipeline
+
+CONFIG = training.TrainConfig(model="conv4k3-maxpool2-flatten-dense10", batch_size=48, seed=5,
+                              augment_shift=2)
+
+
+def test_in_graph_batches_are_the_tf_data_pipelines_batches():
+  rng = np.random.default_rng(0)
+  images = rng.integers(0, 256, (100, 28, 28), dtype=np.uint8)
+  labels = rng.integers(0, 10, 100).astype(np.uint8)
+  order = tf.constant(pipeline.epoch_order(100, 5, 3))
+  from_tf_data = list(pipeline.train_batches(images, labels, 48, seed=5, epoch=3, shift=2))
+  for index, (x, y) in enumerate(from_tf_data):
+    gx, gy = pipeline.make_batch(tf.constant(images), tf.constant(labels.astype(np.int32)), order,
+                                 index, 48, seed=5, epoch=3, shift=2)
+    np.testing.assert_array_equal(gx.numpy(), x.numpy())
+    np.testing.assert_array_equal(gy.numpy(), y.numpy())
+
+
+def test_multi_step_calls_equal_single_steps():
+  rng = np.random.default_rng(1)
+  images = tf.constant(rng.integers(0, 256, (200, 28, 28), dtype=np.uint8))
+  labels = tf.constant(rng.integers(0, 10, 200).astype(np.int32))
+  order = tf.constant(pipeline.epoch_order(200, 5, 0))
+  one_call, step_by_step = (training.Trainer(CONFIG, (28, 28, 1), 5) for _ in range(2))
+  one_call.train_steps(images, labels, order, tf.constant(0, tf.int64), tf.constant(5, tf.int64),
+                       tf.constant(0, tf.int64))
+  for b in range(5):
+    x, y = pipeline.make_batch(images, labels, order, b, 48, 5, 0, 2)
+    step_by_step.train_step(x, y)
+  for a, b in zip(one_call.model.variables, step_by_step.model.variables):
+    # Different graphs may pick different kernels: equal up to float rounding.
+    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5)
+  assert int(one_call.step) == int(step_by_step.step) == 5
+
+
+@pytest.mark.parametrize("micro", [64, 100, 333])
+def test_micro_batched_gradients_equal_full_batch_gradients(micro):
+  rng = np.random.default_rng(2)
+  x = tf.constant(rng.uniform(size=(1000, 28, 28, 1)).astype(np.float32))
+  y = tf.constant(rng.integers(0, 10, 1000).astype(np.int32))
+  base = dataclasses.replace(CONFIG, batch_size=1000, l2=1e-3, model="seed_cnn")
+  full = training.Trainer(base, (28, 28, 1), 1)
+  split = training.Trainer(dataclasses.replace(base, micro_batch_size=micro), (28, 28, 1), 1)
+  assert split.uses_micro_batches and not full.uses_micro_batches
+  loss_a, logits_a, grads_a = full.loss_and_gradients(x, y)
+  loss_b, logits_b, grads_b = split.loss_and_gradients(x, y)
+  np.testing.assert_allclose(loss_a.numpy(), loss_b.numpy(), rtol=1e-5, atol=1e-6)
+  for ga, gb in zip(grads_a, grads_b):
+    relative = np.linalg.norm(ga.numpy() - gb.numpy()) / np.linalg.norm(ga.numpy())
+    assert relative <= 1e-5
+
+
+def test_micro_batches_are_never_used_with_batch_norm():
+  config = dataclasses.replace(CONFIG, model="conv4k3:linear-bn-relu-flatten-dense10",
+                               batch_size=256, micro_batch_size=64)
+  assert not training.Trainer(config, (28, 28, 1), 1).uses_micro_batches
+
+
+def test_bfloat16_compute_keeps_float32_master_weights_and_learns_as_well(tmp_path):
+  config = dataclasses.replace(CONFIG, epochs=2, train_limit=960, test_limit=400, batch_size=32)
+  f32 = training.train(config, tmp_path / "f32")
+  bf16 = training.train(dataclasses.replace(config, compute_dtype="bfloat16"), tmp_path / "bf16")
+  model = training.load_model(tmp_path / "bf16")
+  assert all(v.dtype == tf.float32 for v in model.variables)
+  assert bf16["weights_sha256"] != f32["weights_sha256"]      # it did compute in bfloat16
+  assert bf16["test_accuracy"] >= f32["test_accuracy"] - 0.05
