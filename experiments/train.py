@@ -60,7 +60,7 @@ _LOG_EVERY = flags.DEFINE_integer("log_every_steps", 200, "Progress line every N
 _DOWNLOAD = flags.DEFINE_boolean("download", True, "Download missing datasets.")
 _COMPUTE_DTYPE = flags.DEFINE_enum("compute_dtype", "float32", ["float32", "bfloat16"],
                                    "Compute precision; weights stay float32.")
-_MICRO_BATCH = flags.DEFINE_integer("micro_batch_size", 0,
+_MICRO_BATCH = flags.DEFINE_integer("micro_batch_size", 128,
                                     "Split larger batches into micro-batches of N, summing "
                                     "their gradients (0: never).", lower_bound=0)
 _STEPS_PER_CALL = flags.DEFINE_integer("steps_per_call", 50,

@@ -52,3 +52,11 @@ def test_batch_norm_parameters_split_into_trainable_and_not():
 def test_a_spec_that_does_not_fit_fails_at_build_naming_layer_and_shapes():
   with pytest.raises(tfcnn.ShapeError, match=r"layer conv_4: input 4x4 is smaller than its 5x5 kernel"):
     tfcnn.build_model("conv8k5-maxpool2-conv8k5-maxpool2-conv8k5")
+
+
+def test_forward_flops_of_the_seed_cnn_by_hand():
+  # conv 26*26*32*(3*3*1), conv 11*11*64*(3*3*32), conv 3*3*64*(3*3*64), dense 576*64, 64*10;
+  # two FLOPs per multiply-accumulate.
+  macs = 26 * 26 * 32 * 9 + 11 * 11 * 64 * 288 + 3 * 3 * 64 * 576 + 576 * 64 + 64 * 10
+  model = tfcnn.build_model("seed_cnn")
+  assert tfcnn.geometry.forward_flops(model.layers, (28, 28, 1)) == 2 * macs

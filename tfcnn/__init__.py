@@ -13,6 +13,7 @@ from tfcnn import activations, data, initializers, layers, losses, metrics, opti
 from tfcnn.errors import (CheckpointError, ConfigError, DataError, ShapeError, SpecError,
                           TfcnnError)
 from tfcnn.export import export_saved_model
+from tfcnn import geometry
 from tfcnn.geometry import LayerGeometry, layer_geometry
 from tfcnn.model import Sequential, Summary
 from tfcnn.spec import PRESETS, build as build_model, canonical as canonical_spec, parse as parse_spec
@@ -23,7 +24,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CheckpointError", "ConfigError", "DataError", "LayerGeometry", "PRESETS", "Sequential",
     "ShapeError", "SpecError", "Summary", "TfcnnError", "TrainConfig", "Trainer",
-    "activations", "build_model", "canonical_spec", "data", "export_saved_model",
+    "activations", "build_model", "canonical_spec", "data", "export_saved_model", "geometry",
     "initializers", "layer_geometry", "layers", "losses", "metrics", "optimizers",
     "parse_spec", "train", "weights_sha256",
 ]

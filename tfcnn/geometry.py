@@ -94,3 +94,24 @@ def format_table(rows: Sequence[LayerGeometry], input_shape: Sequence[int]) -> s
   total = sum(r.num_params for r in rows)
   return "\n".join([fmt(header), rule] + [fmt(l) for l in lines] +
                    [rule, f"total parameters: {total:,}"])
+
+
+def forward_flops(layers: Sequence[base.Layer], input_shape: Sequence[int]) -> int:
+  """Floating-point operations of one forward pass for one example.
+
+  Counts multiply and add separately (2 per multiply-accumulate) in conv and
+  dense layers, which dominate; pooling, activations and batch norm are left
+  out (a few per element). A training step costs about 3x this: the forward
+  pass, and a backward pass with two products of the same size (gradients for
+  the inputs and for the weights).
+  """
+  from tfcnn.layers import Conv2D, Dense  # a late import keeps geometry free of cycles
+  shape, total = tuple(input_shape), 0
+  for layer in layers:
+    out = layer.output_shape(shape)
+    if isinstance(layer, Conv2D):
+      total += 2 * layer.kernel_size ** 2 * shape[-1] * out[0] * out[1] * out[2]
+    elif isinstance(layer, Dense):
+      total += 2 * shape[-1] * out[-1]
+    shape = out
+  return total

@@ -39,7 +39,7 @@ class TrainConfig:
   download: bool = True
   nonfinite: str = "stop"          # on a NaN/Inf loss or gradient: "stop" or "skip" the batch
   compute_dtype: str = "float32"   # "float32" or "bfloat16" (weights stay float32)
-  micro_batch_size: int = 0        # split larger batches, accumulating gradients (0: never)
+  micro_batch_size: int = 128      # split larger batches, summing gradients (0: never)
   steps_per_call: int = 50         # train steps per compiled call (fewer Python round trips)
 
   def validate(self) -> "TrainConfig":

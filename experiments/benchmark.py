@@ -1,0 +1,331 @@
+r"""Training speed of tfcnn against Keras (the reference), on the same data.
+
+In one process, for each batch size and precision, it times tfcnn's training
+and a Keras model of the identical architecture and optimiser, alternating
+the two, and reports the median of --repeats: images/s, the ratio
+tfcnn/Keras, GFLOP/s and the fraction of this machine's peak, peak memory,
+and a per-phase breakdown of tfcnn's step (forward, backward, update).
+Warm-up (tracing, first calls) is excluded. It also trains the `mlp` preset
+35 epochs at batch 500 (the seed series' figure to beat: 7.3 s).
+
+  python -m experiments.benchmark                      # the full table
+  python -m experiments.benchmark --batch_sizes=500 --repeats=1 --images=4000  # quick
+
+Writes benchmark.json (--out) and prints a table. Benchmarks are not tests:
+figures depend on the machine and on what else it is doing.
+"""
+
+import json
+import os
+import platform
+import resource
+import statistics
+import time
+
+import numpy as np
+import tensorflow as tf
+from absl import app, flags, logging
+
+from experiments import common
+from tfcnn import geometry, spec, training
+from tfcnn.data import pipeline, sources
+
+_BATCH_SIZES = flags.DEFINE_list("batch_sizes", ["64", "500", "20000"], "Batch sizes.")
+_DTYPES = flags.DEFINE_list("dtypes", ["float32", "bfloat16"], "Compute precisions.")
+_MODEL = flags.DEFINE_string("model", "seed_cnn", "Preset or spec.")
+_DATASET = flags.DEFINE_string("dataset", "fashion_mnist",
+                               "Dataset (falls back to mnist_sample when unavailable).")
+_IMAGES = flags.DEFINE_integer("images", 20000, "Images per timed measurement (at least "
+                               "3 batches).", lower_bound=1)
+_REPEATS = flags.DEFINE_integer("repeats", 3, "Timed repeats per configuration.", lower_bound=1)
+_KERAS = flags.DEFINE_boolean("keras", True, "Also time the Keras reference.")
+_PHASES = flags.DEFINE_boolean("phases", True, "Per-phase breakdown of tfcnn's step.")
+_MLP = flags.DEFINE_boolean("mlp", True, "Time the mlp preset, 35 epochs at batch 500.")
+_MICRO_BATCH = flags.DEFINE_integer("micro_batch_size", 128,
+                                    "tfcnn micro-batch size for larger batches (0: off).",
+                                    lower_bound=0)
+_OUT = flags.DEFINE_string("out", "benchmark.json", "Where to write the JSON results.")
+_ACCURACY_EPOCHS = flags.DEFINE_integer(
+    "accuracy_epochs", 0, "Also train tfcnn and Keras this many epochs at each batch size "
+    "and precision and compare test accuracy (0: skip).", lower_bound=0)
+
+# Peak arithmetic: cores x clock x FLOPs per cycle per core. float32 with
+# AVX-512: 2 FMA units x 16 lanes x 2 FLOPs = 64; bfloat16 with AMX: 1024
+# (Intel's figure for one AMX tile unit). The clock is the nominal one from
+# /proc/cpuinfo; turbo is not counted, so the fractions are upper bounds.
+FLOPS_PER_CYCLE = {"float32": 64, "bfloat16": 1024}
+
+
+def _clock_ghz() -> float:
+  try:
+    with open("/proc/cpuinfo") as f:
+      for line in f:
+        if line.startswith("cpu MHz"):
+          return float(line.split(":")[1]) / 1000
+  except OSError:
+    pass
+  return float("nan")
+
+
+def _cpu_name() -> str:
+  try:
+    with open("/proc/cpuinfo") as f:
+      for line in f:
+        if line.startswith("model name"):
+          return line.split(":", 1)[1].strip()
+  except OSError:
+    pass
+  return platform.processor()
+
+
+def _has_amx() -> bool:
+  try:
+    with open("/proc/cpuinfo") as f:
+      return "amx_bf16" in f.read()
+  except OSError:
+    return False
+
+
+def _peak_rss_mb() -> float:
+  return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _keras_model(model_spec: str, compute_dtype: str):
+  import keras  # the reference only; the library never imports Keras
+  net = spec.build(model_spec)
+  keras_layers = [keras.Input((28, 28, 1))]
+  for layer in net.layers:
+    kind = type(layer).__name__
+    if kind == "Conv2D":
+      keras_layers.append(keras.layers.Conv2D(layer.filters, layer.kernel_size, layer.strides,
+                                              layer.padding, activation=layer.activation_name))
+    elif kind in ("MaxPool2D", "AvgPool2D"):
+      cls = keras.layers.MaxPooling2D if kind == "MaxPool2D" else keras.layers.AveragePooling2D
+      keras_layers.append(cls(layer.pool_size, layer.strides, layer.padding))
+    elif kind == "Flatten":
+      keras_layers.append(keras.layers.Flatten())
+    elif kind == "Dense":
+      keras_layers.append(keras.layers.Dense(layer.units, activation=layer.activation_name))
+    elif kind == "Dropout":
+      keras_layers.append(keras.layers.Dropout(layer.rate))
+    elif kind == "BatchNorm":
+      keras_layers.append(keras.layers.BatchNormalization())
+    elif kind == "Activation":
+      keras_layers.append(keras.layers.Activation(layer.activation_name))
+  keras.mixed_precision.set_global_policy(
+      "mixed_bfloat16" if compute_dtype == "bfloat16" else "float32")
+  model = keras.Sequential(keras_layers)
+  model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                metrics=["accuracy"], jit_compile=False)
+  return model
+
+
+class _TfcnnRunner:
+  """Times tfcnn's training path (the one experiments.train uses)."""
+
+  def __init__(self, model_spec, batch, dtype, images, labels):
+    self.config = training.TrainConfig(
+        model=model_spec, batch_size=batch, compute_dtype=dtype, augment_shift=0,
+        lr_schedule="constant", learning_rate=1e-3,
+        micro_batch_size=_MICRO_BATCH.value if batch > _MICRO_BATCH.value else 0)
+    self.trainer = training.Trainer(self.config, (28, 28, 1),
+                                    pipeline.num_batches(len(labels), batch))
+    self.images, self.labels = tf.constant(images), tf.constant(labels.astype(np.int32))
+    self.order = tf.constant(np.arange(len(labels), dtype=np.int64))
+
+  def run(self, steps: int) -> None:
+    done, _ = self.trainer.train_steps(self.images, self.labels, self.order,
+                                       tf.constant(0, tf.int64), tf.constant(steps, tf.int64),
+                                       tf.constant(0, tf.int64))
+    int(done)  # wait for the result
+
+
+def _accuracy(dataset, batch: int, dtype: str, epochs: int, workdir: str) -> dict:
+  """Test accuracy of tfcnn and of Keras after the same epochs, same optimiser."""
+  config = training.TrainConfig(
+      model=_MODEL.value, dataset=dataset.name, batch_size=batch, compute_dtype=dtype,
+      augment_shift=0, lr_schedule="constant", learning_rate=1e-3, epochs=epochs,
+      micro_batch_size=_MICRO_BATCH.value, log_every_steps=10**6)
+  ours = training.train(config, os.path.join(workdir, f"tfcnn-{batch}-{dtype}"), dataset=dataset)
+  model = _keras_model(_MODEL.value, dtype)
+  x = (dataset.train_images[..., None] / 255.0).astype(np.float32)
+  model.fit(x, dataset.train_labels.astype(np.int32), batch_size=batch, epochs=epochs,
+            verbose=0, shuffle=True)
+  _, keras_accuracy = model.evaluate((dataset.test_images[..., None] / 255.0).astype(np.float32),
+                                     dataset.test_labels.astype(np.int32), verbose=0)
+  return {"batch_size": batch, "dtype": dtype, "epochs": epochs,
+          "tfcnn_test_accuracy": ours["test_accuracy"], "keras_test_accuracy": keras_accuracy}
+
+
+def _time(fn) -> float:
+  start = time.perf_counter()
+  fn()
+  return time.perf_counter() - start
+
+
+def _phases(runner: _TfcnnRunner, steps: int) -> dict:
+  """Seconds per batch of forward, backward and update, from three compiled loops."""
+  trainer, batch = runner.trainer, runner.config.batch_size
+  x = pipeline.scale(runner.images[:batch])
+  y = runner.labels[:batch]
+
+  # Each loop returns what it computed, so the graph optimiser cannot prune it.
+  @tf.function
+  def forward():
+    total = tf.constant(0.0)
+    for _ in tf.range(steps):
+      total += tf.reduce_sum(tf.cast(trainer.model(tf.cast(x, trainer.compute_dtype),
+                                                   training=True), tf.float32))
+    return total
+
+  @tf.function
+  def forward_backward():
+    total = tf.constant(0.0)
+    for _ in tf.range(steps):
+      _, _, gradients = trainer.loss_and_gradients(x, y)
+      total += tf.add_n([tf.reduce_sum(g) for g in gradients])
+    return total
+
+  @tf.function
+  def full():
+    total = tf.constant(0.0)
+    for _ in tf.range(steps):
+      loss, _ = trainer._train_step(x, y)
+      total += loss
+    return total
+
+  result = {}
+  for name, fn in (("forward", forward), ("forward_backward", forward_backward), ("step", full)):
+    float(fn())  # trace and warm up
+    result[name] = min(_time(lambda: float(fn())) for _ in range(2)) / steps
+  return {"forward_s": result["forward"],
+          "backward_s": max(result["forward_backward"] - result["forward"], 0.0),
+          "update_s": max(result["step"] - result["forward_backward"], 0.0),
+          "step_s": result["step"]}
+
+
+def _mlp_figure(images, labels) -> dict:
+  """The mlp preset, 35 epochs over the training set at batch 500 (training only)."""
+  config = training.TrainConfig(model="mlp", batch_size=500, augment_shift=0,
+                                lr_schedule="constant", epochs=35)
+  steps = pipeline.num_batches(len(labels), 500)
+  trainer = training.Trainer(config, (28, 28, 1), steps)
+  x, y = tf.constant(images), tf.constant(labels.astype(np.int32))
+  orders = [tf.constant(pipeline.epoch_order(len(labels), 0, e)) for e in range(35)]
+  trainer.train_steps(x, y, orders[0], tf.constant(0, tf.int64), tf.constant(2, tf.int64),
+                      tf.constant(0, tf.int64))  # trace
+  start = time.perf_counter()
+  for epoch in range(35):
+    int(trainer.train_steps(x, y, orders[epoch], tf.constant(0, tf.int64),
+                            tf.constant(steps, tf.int64), tf.constant(epoch, tf.int64))[0])
+  seconds = time.perf_counter() - start
+  return {"epochs": 35, "images": len(labels), "batch_size": 500, "seconds": seconds,
+          "seed_series_seconds": 7.3, "train_accuracy_last_epoch":
+          float(trainer.train_accuracy.result())}
+
+
+@common.user_errors
+def main(argv: list[str]) -> None:
+  if len(argv) > 1:
+    raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+  dataset = sources.load(_DATASET.value, fallback_to_sample=True) \
+      if _DATASET.value != "fashion_mnist" else _load_fashion_or_sample()
+  images, labels = dataset.train_images, dataset.train_labels
+  flops_per_image = 3 * geometry.forward_flops(spec.parse(_MODEL.value), (28, 28, 1))
+  cores = os.cpu_count() or 1
+  clock = _clock_ghz()
+  report = {"machine": {"cpu": _cpu_name(), "cores": cores, "clock_ghz": clock,
+                        "amx_bf16": _has_amx(), "tensorflow": tf.__version__,
+                        "peak_gflops": {d: cores * clock * f for d, f in FLOPS_PER_CYCLE.items()},
+                        "peak_method": "cores x nominal clock x FLOPs/cycle/core (float32: "
+                                       "2 AVX-512 FMA x 16 lanes x 2 = 64; bfloat16: AMX 1024)"},
+            "dataset": dataset.name, "model": spec.canonical(_MODEL.value),
+            "train_flops_per_image": flops_per_image, "results": []}
+  for dtype in _DTYPES.value:
+    for batch in [int(b) for b in _BATCH_SIZES.value]:
+      steps = max(3, -(-_IMAGES.value // batch))
+      n = min(steps * batch, len(labels))
+      steps = n // batch
+      timed_images = steps * batch
+      logging.info("batch %d, %s: %d steps per measurement", batch, dtype, steps)
+      ours = _TfcnnRunner(_MODEL.value, batch, dtype, images[:n], labels[:n])
+      ours.run(min(steps, 2))  # trace + warm up
+      keras_model = None
+      if _KERAS.value:
+        keras_model = _keras_model(_MODEL.value, dtype)
+        kx = (images[:n, ..., None] / 255.0).astype(np.float32)
+        ky = labels[:n].astype(np.int32)
+        keras_model.fit(kx[:2 * batch], ky[:2 * batch], batch_size=batch, epochs=1, verbose=0)
+      tfcnn_times, keras_times = [], []
+      for _ in range(_REPEATS.value):
+        tfcnn_times.append(_time(lambda: ours.run(steps)))
+        if keras_model is not None:
+          keras_times.append(_time(lambda: keras_model.fit(
+              kx[:timed_images], ky[:timed_images], batch_size=batch, epochs=1, verbose=0,
+              shuffle=False)))
+      rate = timed_images / statistics.median(tfcnn_times)
+      entry = {"batch_size": batch, "dtype": dtype, "images_timed": timed_images,
+               "micro_batch_size": ours.config.micro_batch_size,
+               "tfcnn_images_per_second": rate,
+               "tfcnn_gflops": rate * flops_per_image / 1e9,
+               "tfcnn_fraction_of_peak": rate * flops_per_image / 1e9 /
+                                         report["machine"]["peak_gflops"][dtype],
+               "tfcnn_seconds": tfcnn_times, "peak_rss_mb": _peak_rss_mb()}
+      if keras_times:
+        keras_rate = timed_images / statistics.median(keras_times)
+        entry.update(keras_images_per_second=keras_rate, keras_seconds=keras_times,
+                     ratio=rate / keras_rate)
+      if _PHASES.value:
+        entry["phases"] = _phases(ours, max(2, min(steps, 10)))
+      report["results"].append(entry)
+      print(_row(entry), flush=True)
+  if "float32" in _DTYPES.value and "bfloat16" in _DTYPES.value:
+    f32 = {r["batch_size"]: r["tfcnn_images_per_second"] for r in report["results"]
+           if r["dtype"] == "float32"}
+    report["bfloat16_speedup"] = {str(r["batch_size"]): r["tfcnn_images_per_second"] /
+                                  f32[r["batch_size"]] for r in report["results"]
+                                  if r["dtype"] == "bfloat16" and r["batch_size"] in f32}
+  if _ACCURACY_EPOCHS.value:
+    import tempfile
+    workdir = tempfile.mkdtemp(prefix="tfcnn-benchmark-")
+    report["accuracy"] = []
+    for dtype in _DTYPES.value:
+      for batch in [int(b) for b in _BATCH_SIZES.value]:
+        entry = _accuracy(dataset, batch, dtype, _ACCURACY_EPOCHS.value, workdir)
+        report["accuracy"].append(entry)
+        print(f"accuracy after {entry['epochs']} epochs, batch {batch}, {dtype}: tfcnn "
+              f"{entry['tfcnn_test_accuracy']:.4f}, keras {entry['keras_test_accuracy']:.4f}",
+              flush=True)
+  if _MLP.value:
+    report["mlp_35_epochs"] = _mlp_figure(images, labels)
+    print(f"mlp, 35 epochs x {len(labels)} images at batch 500: "
+          f"{report['mlp_35_epochs']['seconds']:.2f} s (seed series: 7.3 s)")
+  with open(_OUT.value, "w") as f:
+    json.dump(report, f, indent=2)
+  print(f"wrote {_OUT.value}")
+
+
+def _row(e: dict) -> str:
+  keras = (f"keras {e['keras_images_per_second']:8.0f}/s  ratio {e['ratio']:.2f}"
+           if "ratio" in e else "")
+  phases = ""
+  if "phases" in e:
+    p = e["phases"]
+    phases = (f"  fwd {p['forward_s'] * 1e3:.1f} ms bwd {p['backward_s'] * 1e3:.1f} ms "
+              f"upd {p['update_s'] * 1e3:.1f} ms")
+  return (f"batch {e['batch_size']:6d} {e['dtype']:9s} tfcnn {e['tfcnn_images_per_second']:8.0f}/s "
+          f"{e['tfcnn_gflops']:6.1f} GFLOP/s ({e['tfcnn_fraction_of_peak']:.1%} of peak)  "
+          f"{keras}{phases}  rss {e['peak_rss_mb']:.0f} MB")
+
+
+def _load_fashion_or_sample():
+  try:
+    return sources.load("fashion_mnist")
+  except sources.DatasetUnavailable as e:
+    logging.warning("fashion_mnist unavailable (%s); benchmarking on mnist_sample", e)
+    return sources.load("mnist_sample")
+
+
+if __name__ == "__main__":
+  app.run(main, flags_parser=common.parse_flags)
