@@ -48,7 +48,8 @@ def test_micro_batched_gradients_equal_full_batch_gradients(micro):
   rng = np.random.default_rng(2)
   x = tf.constant(rng.uniform(size=(1000, 28, 28, 1)).astype(np.float32))
   y = tf.constant(rng.integers(0, 10, 1000).astype(np.int32))
-  base = dataclasses.replace(CONFIG, batch_size=1000, l2=1e-3, model="seed_cnn")
+  base = dataclasses.replace(CONFIG, batch_size=1000, l2=1e-3, model="seed_cnn",
+                             micro_batch_size=0)
   full = training.Trainer(base, (28, 28, 1), 1)
   split = training.Trainer(dataclasses.replace(base, micro_batch_size=micro), (28, 28, 1), 1)
   assert split.uses_micro_batches and not full.uses_micro_batches
