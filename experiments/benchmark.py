@@ -39,6 +39,10 @@ _IMAGES = flags.DEFINE_integer("images", 20000, "Images per timed measurement (a
                                "3 batches).", lower_bound=1)
 _REPEATS = flags.DEFINE_integer("repeats", 3, "Timed repeats per configuration.", lower_bound=1)
 _KERAS = flags.DEFINE_boolean("keras", True, "Also time the Keras reference.")
+_KERAS_JIT = flags.DEFINE_list(
+    "keras_jit", ["false", "auto"],
+    "Keras compile(jit_compile=...) settings to time: 'false' (XLA off, Keras's fastest on "
+    "CPUs) and/or 'auto' (Keras's default). The ratio is reported against each.")
 _PHASES = flags.DEFINE_boolean("phases", True, "Per-phase breakdown of tfcnn's step.")
 _MLP = flags.DEFINE_boolean("mlp", True, "Time the mlp preset, 35 epochs at batch 500.")
 _MICRO_BATCH = flags.DEFINE_integer("micro_batch_size", 128,
@@ -90,7 +94,7 @@ def _peak_rss_mb() -> float:
   return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _keras_model(model_spec: str, compute_dtype: str):
+def _keras_model(model_spec: str, compute_dtype: str, jit: str = "false"):
   import keras  # the reference only; the library never imports Keras
   net = spec.build(model_spec)
   keras_layers = [keras.Input((28, 28, 1))]
@@ -117,7 +121,7 @@ def _keras_model(model_spec: str, compute_dtype: str):
   model = keras.Sequential(keras_layers)
   model.compile(optimizer=keras.optimizers.Adam(1e-3),
                 loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                metrics=["accuracy"], jit_compile=False)
+                metrics=["accuracy"], jit_compile="auto" if jit == "auto" else False)
   return model
 
 
@@ -128,9 +132,10 @@ class _TfcnnRunner:
     self.config = training.TrainConfig(
         model=model_spec, batch_size=batch, compute_dtype=dtype, augment_shift=0,
         lr_schedule="constant", learning_rate=1e-3,
-        micro_batch_size=_MICRO_BATCH.value if batch > _MICRO_BATCH.value else 0)
+        micro_batch_size=_MICRO_BATCH.value)
     self.trainer = training.Trainer(self.config, (28, 28, 1),
                                     pipeline.num_batches(len(labels), batch))
+    self.micro_batch_size = _MICRO_BATCH.value if self.trainer.uses_micro_batches else 0
     self.images, self.labels = tf.constant(images), tf.constant(labels.astype(np.int32))
     self.order = tf.constant(np.arange(len(labels), dtype=np.int64))
 
@@ -148,7 +153,7 @@ def _accuracy(dataset, batch: int, dtype: str, epochs: int, workdir: str) -> dic
       augment_shift=0, lr_schedule="constant", learning_rate=1e-3, epochs=epochs,
       micro_batch_size=_MICRO_BATCH.value, log_every_steps=10**6)
   ours = training.train(config, os.path.join(workdir, f"tfcnn-{batch}-{dtype}"), dataset=dataset)
-  model = _keras_model(_MODEL.value, dtype)
+  model = _keras_model(_MODEL.value, dtype, "false")
   x = (dataset.train_images[..., None] / 255.0).astype(np.float32)
   model.fit(x, dataset.train_labels.astype(np.int32), batch_size=batch, epochs=epochs,
             verbose=0, shuffle=True)
@@ -205,10 +210,10 @@ def _phases(runner: _TfcnnRunner, steps: int) -> dict:
           "step_s": result["step"]}
 
 
-def _mlp_figure(images, labels) -> dict:
+def _mlp_figure(images, labels, dtype: str) -> dict:
   """The mlp preset, 35 epochs over the training set at batch 500 (training only)."""
   config = training.TrainConfig(model="mlp", batch_size=500, augment_shift=0,
-                                lr_schedule="constant", epochs=35)
+                                lr_schedule="constant", epochs=35, compute_dtype=dtype)
   steps = pipeline.num_batches(len(labels), 500)
   trainer = training.Trainer(config, (28, 28, 1), steps)
   x, y = tf.constant(images), tf.constant(labels.astype(np.int32))
@@ -220,7 +225,8 @@ def _mlp_figure(images, labels) -> dict:
     int(trainer.train_steps(x, y, orders[epoch], tf.constant(0, tf.int64),
                             tf.constant(steps, tf.int64), tf.constant(epoch, tf.int64))[0])
   seconds = time.perf_counter() - start
-  return {"epochs": 35, "images": len(labels), "batch_size": 500, "seconds": seconds,
+  return {"epochs": 35, "images": len(labels), "batch_size": 500, "dtype": dtype,
+          "seconds": seconds,
           "seed_series_seconds": 7.3, "train_accuracy_last_epoch":
           float(trainer.train_accuracy.result())}
 
@@ -251,31 +257,34 @@ def main(argv: list[str]) -> None:
       logging.info("batch %d, %s: %d steps per measurement", batch, dtype, steps)
       ours = _TfcnnRunner(_MODEL.value, batch, dtype, images[:n], labels[:n])
       ours.run(min(steps, 2))  # trace + warm up
-      keras_model = None
+      keras_models = {}
       if _KERAS.value:
-        keras_model = _keras_model(_MODEL.value, dtype)
         kx = (images[:n, ..., None] / 255.0).astype(np.float32)
         ky = labels[:n].astype(np.int32)
-        keras_model.fit(kx[:2 * batch], ky[:2 * batch], batch_size=batch, epochs=1, verbose=0)
-      tfcnn_times, keras_times = [], []
-      for _ in range(_REPEATS.value):
+        for jit in _KERAS_JIT.value:
+          keras_models[jit] = _keras_model(_MODEL.value, dtype, jit)
+          keras_models[jit].fit(kx[:2 * batch], ky[:2 * batch], batch_size=batch, epochs=1,
+                                verbose=0)  # warm-up: build, trace, compile
+      tfcnn_times, keras_times = [], {jit: [] for jit in keras_models}
+      for _ in range(_REPEATS.value):   # alternate the contenders
         tfcnn_times.append(_time(lambda: ours.run(steps)))
-        if keras_model is not None:
-          keras_times.append(_time(lambda: keras_model.fit(
+        for jit, model in keras_models.items():
+          keras_times[jit].append(_time(lambda: model.fit(
               kx[:timed_images], ky[:timed_images], batch_size=batch, epochs=1, verbose=0,
               shuffle=False)))
       rate = timed_images / statistics.median(tfcnn_times)
       entry = {"batch_size": batch, "dtype": dtype, "images_timed": timed_images,
-               "micro_batch_size": ours.config.micro_batch_size,
+               "micro_batch_size": ours.micro_batch_size,
                "tfcnn_images_per_second": rate,
                "tfcnn_gflops": rate * flops_per_image / 1e9,
                "tfcnn_fraction_of_peak": rate * flops_per_image / 1e9 /
                                          report["machine"]["peak_gflops"][dtype],
                "tfcnn_seconds": tfcnn_times, "peak_rss_mb": _peak_rss_mb()}
-      if keras_times:
-        keras_rate = timed_images / statistics.median(keras_times)
-        entry.update(keras_images_per_second=keras_rate, keras_seconds=keras_times,
-                     ratio=rate / keras_rate)
+      entry["keras"] = {}
+      for jit, times in keras_times.items():
+        keras_rate = timed_images / statistics.median(times)
+        entry["keras"][f"jit_compile={jit}"] = {"images_per_second": keras_rate,
+                                                "seconds": times, "ratio": rate / keras_rate}
       if _PHASES.value:
         entry["phases"] = _phases(ours, max(2, min(steps, 10)))
       report["results"].append(entry)
@@ -298,17 +307,18 @@ def main(argv: list[str]) -> None:
               f"{entry['tfcnn_test_accuracy']:.4f}, keras {entry['keras_test_accuracy']:.4f}",
               flush=True)
   if _MLP.value:
-    report["mlp_35_epochs"] = _mlp_figure(images, labels)
-    print(f"mlp, 35 epochs x {len(labels)} images at batch 500: "
-          f"{report['mlp_35_epochs']['seconds']:.2f} s (seed series: 7.3 s)")
+    report["mlp_35_epochs"] = [_mlp_figure(images, labels, dtype) for dtype in _DTYPES.value]
+    for figure in report["mlp_35_epochs"]:
+      print(f"mlp, 35 epochs x {len(labels)} images at batch 500, {figure['dtype']}: "
+            f"{figure['seconds']:.2f} s (seed series: 7.3 s)")
   with open(_OUT.value, "w") as f:
     json.dump(report, f, indent=2)
   print(f"wrote {_OUT.value}")
 
 
 def _row(e: dict) -> str:
-  keras = (f"keras {e['keras_images_per_second']:8.0f}/s  ratio {e['ratio']:.2f}"
-           if "ratio" in e else "")
+  keras = "  ".join(f"keras[{k}] {v['images_per_second']:6.0f}/s ratio {v['ratio']:.2f}"
+                    for k, v in e.get("keras", {}).items())
   phases = ""
   if "phases" in e:
     p = e["phases"]

@@ -15,6 +15,7 @@ from absl import app, flags, logging
 
 from experiments import common
 from tfcnn import optimizers, spec, summaries, training
+from tfcnn.training import distribute
 from tfcnn.data import sources
 from tfcnn.errors import SpecError
 from tfcnn.training.config import SCHEDULES
@@ -65,6 +66,13 @@ _MICRO_BATCH = flags.DEFINE_integer("micro_batch_size", 128,
                                     "their gradients (0: never).", lower_bound=0)
 _STEPS_PER_CALL = flags.DEFINE_integer("steps_per_call", 50,
                                        "Train steps per compiled call.", lower_bound=1)
+_STRATEGY = flags.DEFINE_enum("strategy", "default", list(distribute.STRATEGIES),
+                              "default: one device; mirrored: all local GPUs (or "
+                              "--num_cpu_devices CPU devices); multi_worker: the cluster in "
+                              "TF_CONFIG.")
+_NUM_CPU_DEVICES = flags.DEFINE_integer("num_cpu_devices", 1,
+                                        "Split the CPU into N logical devices (to try "
+                                        "mirrored training without GPUs).", lower_bound=1)
 _NONFINITE = flags.DEFINE_enum("nonfinite", "stop", ["stop", "skip"],
                                "On a NaN/Inf loss or gradient: stop (keeping the last good "
                                "checkpoint) or skip the batch (counted in results).")
@@ -88,7 +96,8 @@ FLAG_NAMES = ["dataset", "data_dir", "model", "epochs", "batch_size", "optimizer
               "learning_rate", "momentum", "lr_schedule", "augment_shift", "l1", "l2", "seed", "workdir",
               "deterministic", "validation_fraction", "train_limit", "test_limit",
               "checkpoint_every_steps", "log_every_steps", "download", "compute_dtype",
-              "micro_batch_size", "steps_per_call", "nonfinite", "tensorboard",
+              "micro_batch_size", "steps_per_call", "strategy", "num_cpu_devices", "nonfinite",
+              "tensorboard",
               "summary_every_steps", "images_every_epochs", "filters_per_layer",
               "probes_per_class", "histograms"]
 
@@ -142,13 +151,17 @@ def default_workdir(config: training.TrainConfig) -> str:
 def main(argv: list[str]) -> None:
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+  # First: a multi-worker strategy must start before TensorFlow does anything else.
+  strategy = distribute.make_strategy(_STRATEGY.value, _NUM_CPU_DEVICES.value)
+  chief = distribute.is_chief(strategy)
   config = config_from_flags()
   workdir = common.prepare_workdir(_WORKDIR.value or default_workdir(config))
-  common.write_flags(workdir, FLAG_NAMES)
+  if chief:
+    common.write_flags(workdir, FLAG_NAMES)
   logging.info("training %s on %s into %s", config.model, config.dataset, workdir)
   dataset = sources.load(config.dataset, data_dir=config.data_dir, download_ok=config.download)
   hooks = []
-  if _TENSORBOARD.value:
+  if _TENSORBOARD.value and chief:
     probe_images, probe_labels = summaries.probes.one_per_class(
         dataset.test_images, dataset.test_labels, _PROBES_PER_CLASS.value)
     hooks.append(summaries.TensorBoardLogger(
@@ -156,7 +169,7 @@ def main(argv: list[str]) -> None:
         flags={name: flags.FLAGS[name].value for name in FLAG_NAMES},
         summary_every_steps=_SUMMARY_EVERY.value, images_every_epochs=_IMAGES_EVERY.value,
         filters_per_layer=_FILTERS_PER_LAYER.value, histograms=_HISTOGRAMS.value))
-  results = training.train(config, workdir, dataset=dataset, hooks=hooks)
+  results = training.train(config, workdir, dataset=dataset, hooks=hooks, strategy=strategy)
   print(f"{results['dataset']}: test accuracy {results['test_accuracy']:.4f}, "
         f"test loss {results['test_loss']:.4f}, weights {results['weights_sha256'][:12]}, "
         f"workdir {workdir}")

@@ -25,11 +25,16 @@ class Mean(tf.Module):
       self.count = tf.Variable(0.0, trainable=False, name="count",
                                aggregation=tf.VariableAggregation.SUM)
 
-  def update(self, values: tf.Tensor) -> None:
-    """Adds every element of `values` to the mean."""
+  def update(self, values: tf.Tensor, mask: tf.Tensor | None = None) -> None:
+    """Adds every element of `values` to the mean (nothing if `mask` is false)."""
     values = tf.cast(values, tf.float32)
-    self.total.assign_add(tf.reduce_sum(values))
-    self.count.assign_add(tf.cast(tf.size(values), tf.float32))
+    total, count = tf.reduce_sum(values), tf.cast(tf.size(values), tf.float32)
+    if mask is not None:
+      keep = tf.cast(mask, tf.float32)
+      total = tf.where(mask, total, 0.0)   # a NaN total must not leak through
+      count *= keep
+    self.total.assign_add(total)
+    self.count.assign_add(count)
 
   def result(self) -> tf.Tensor:
     """The mean so far (0 before any update)."""

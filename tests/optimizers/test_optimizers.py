@@ -41,9 +41,11 @@ def _run(step, variables, loss, steps=100):
      lambda: keras.optimizers.SGD(keras.optimizers.schedules.ExponentialDecay(
          0.2, 10, 0.8, staircase=True))),
 ])
-def test_tracks_keras_over_100_steps(rng, ours, theirs):
+@pytest.mark.parametrize("fused", [True, False])
+def test_tracks_keras_over_100_steps(rng, ours, theirs, fused):
   loss, w0, b0 = _problem(rng)
   ours, theirs = ours(), theirs()
+  ours.fused = fused     # the one-op kernels and the pure maths must both match
   ours_vars = [tf.Variable(w0), tf.Variable(b0)]
   keras_vars = [keras.Variable(w0), keras.Variable(b0)]
   step = tf.function(lambda g, v: ours.apply(g, v))

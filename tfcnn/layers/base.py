@@ -75,7 +75,12 @@ class Layer(tf.Module):
     index = len(self._ordered_variables)
     seed = (self.seed[0], self.seed[1] * 64 + index)
     value = initializers.get(initializer)(tuple(shape), seed, tf.float32)
-    variable = tf.Variable(value, trainable=trainable, name=name)
+    # Under a distribution strategy every replica applies the same (all-reduced)
+    # update; ONLY_FIRST_REPLICA lets replicas assign and keeps one value.
+    # Statistics that differ per replica (batch norm's) are averaged instead.
+    aggregation = (tf.VariableAggregation.ONLY_FIRST_REPLICA if trainable
+                   else tf.VariableAggregation.MEAN)
+    variable = tf.Variable(value, trainable=trainable, name=name, aggregation=aggregation)
     self._ordered_variables.append(variable)
     return variable
 

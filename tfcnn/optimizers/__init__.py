@@ -1,7 +1,7 @@
 """Optimisers on plain ``tf.Variable``s, schedules and weight penalties."""
 
 from tfcnn.optimizers.adam import Adam
-from tfcnn.optimizers.base import Optimizer
+from tfcnn.optimizers.base import Optimizer, all_reduce_gradients
 from tfcnn.optimizers.momentum import Momentum
 from tfcnn.optimizers.regularizers import l1_l2_penalty
 from tfcnn.optimizers.rmsprop import RMSprop
@@ -26,4 +26,4 @@ def make(name: str, learning_rate: float | Schedule, momentum: float = 0.9) -> O
 
 
 __all__ = ["Adam", "Constant", "CosineDecay", "ExponentialDecay", "Momentum",
-           "NAMES", "Optimizer", "RMSprop", "SGD", "Schedule", "l1_l2_penalty", "make"]
+           "NAMES", "Optimizer", "RMSprop", "all_reduce_gradients", "SGD", "Schedule", "l1_l2_penalty", "make"]

@@ -23,8 +23,9 @@ class Adam(base.Optimizer):
   slot_names = ("m", "v")
 
   def __init__(self, learning_rate=0.001, beta_1: float = 0.9,
-               beta_2: float = 0.999, epsilon: float = 1e-7, name: str = "adam"):
-    super().__init__(learning_rate, name=name)
+               beta_2: float = 0.999, epsilon: float = 1e-7, name: str = "adam",
+               fused: bool = True):
+    super().__init__(learning_rate, name=name, fused=fused)
     for what, beta in (("beta_1", beta_1), ("beta_2", beta_2)):
       if not 0.0 <= beta < 1.0:
         raise ValueError(f"{what} must be in [0, 1), got {beta!r}")
@@ -34,3 +35,11 @@ class Adam(base.Optimizer):
     v, m, s = adam_update(g, v, slots[0], slots[1], lr, t,
                           self.beta_1, self.beta_2, self.epsilon)
     return v, [m, s]
+
+  def _fused_update(self, g, variable, slots, lr, t) -> None:
+    dtype = variable.dtype
+    beta_1, beta_2 = tf.cast(self.beta_1, dtype), tf.cast(self.beta_2, dtype)
+    tf.raw_ops.ResourceApplyAdam(
+        var=variable.handle, m=slots[0].handle, v=slots[1].handle,
+        beta1_power=tf.pow(beta_1, t), beta2_power=tf.pow(beta_2, t), lr=lr, beta1=beta_1,
+        beta2=beta_2, epsilon=tf.cast(self.epsilon, dtype), grad=g)

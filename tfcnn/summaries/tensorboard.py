@@ -78,13 +78,13 @@ class TensorBoardLogger:
                    and len(layer.kernel.shape) == 4]
     self._image_fn = tf.function(self._image_summaries,
                                  input_signature=[tf.TensorSpec([], tf.int64)])
-    step = trainer.step
-    if int(step) == 0:
+    step = trainer.step_count()
+    if step == 0:
       self._write_run_description(trainer)
-    self._log_images(int(step))
+    self._log_images(step)
 
   def on_epoch_end(self, trainer, stats: dict) -> None:
-    step = int(trainer.step)
+    step = trainer.step_count()
     with self.train_writer.as_default(step=step):
       tf.summary.scalar("epoch_loss", stats["train_loss"])
       tf.summary.scalar("epoch_accuracy", stats["train_accuracy"])
@@ -105,7 +105,7 @@ class TensorBoardLogger:
     self.test_writer.flush()
 
   def on_train_end(self, trainer, results: dict) -> None:
-    step = int(trainer.step)
+    step = trainer.step_count()
     self._log_images(step)
     with self.session_writer.as_default(step=step):
       tf.summary.scalar(HPARAM_METRICS[0], results["test_accuracy"])

@@ -21,6 +21,7 @@ where the checkpoint was taken.
 import json
 import os
 import pathlib
+import shutil
 import signal
 import threading
 import time
@@ -33,8 +34,8 @@ from absl import logging
 from tfcnn import export, losses, metrics, optimizers, spec
 from tfcnn.data import pipeline, sources
 from tfcnn.errors import CheckpointError, ConfigError, TfcnnError
-from tfcnn.layers import BatchNorm
-from tfcnn.training import results as results_lib
+from tfcnn.layers import BatchNorm, Conv2D
+from tfcnn.training import distribute, results as results_lib
 from tfcnn.training.config import TrainConfig
 
 # Config fields that may change between invocations on one workdir: more
@@ -75,21 +76,26 @@ class Trainer:
   """Model, optimiser, metrics, checkpoint and compiled steps of one run."""
 
   def __init__(self, config: TrainConfig, input_shape: Sequence[int],
-               steps_per_epoch: int):
+               steps_per_epoch: int, strategy: tf.distribute.Strategy | None = None):
     self.config = config
     self.steps_per_epoch = steps_per_epoch
-    self.model = spec.build(config.model, seed=config.seed, input_shape=input_shape)
+    self.strategy = strategy or tf.distribute.get_strategy()
+    self.distributed = distribute.is_distributed(self.strategy)
     self.compute_dtype = tf.as_dtype(config.compute_dtype)
-    self.optimizer = make_optimizer(config, steps_per_epoch)
-    self.optimizer.build(self.model.trainable_variables)
+    with self.strategy.scope():
+      self.model = spec.build(config.model, seed=config.seed, input_shape=input_shape)
+      self.optimizer = make_optimizer(config, steps_per_epoch)
+      self.optimizer.build(self.model.trainable_variables)
+      self.skipped = tf.Variable(0, dtype=tf.int64, trainable=False, name="skipped_batches",
+                                 aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+      self.train_loss = metrics.Mean("train_loss")
+      self.train_accuracy = metrics.Mean("train_accuracy")
+      self.eval_loss = metrics.Mean("eval_loss")
+      self.eval_accuracy = metrics.Mean("eval_accuracy")
+    # Host-side progress, updated from Python identically on every worker.
     self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
     self.position = tf.Variable(0, dtype=tf.int64, trainable=False, name="position")
     self.history = tf.Variable("[]", dtype=tf.string, trainable=False, name="history")
-    self.skipped = tf.Variable(0, dtype=tf.int64, trainable=False, name="skipped_batches")
-    self.train_loss = metrics.Mean("train_loss")
-    self.train_accuracy = metrics.Mean("train_accuracy")
-    self.eval_loss = metrics.Mean("eval_loss")
-    self.eval_accuracy = metrics.Mean("eval_accuracy")
     self.checkpoint = tf.train.Checkpoint(
         model=self.model, optimizer=self.optimizer, epoch=self.epoch,
         position=self.position, history=self.history, skipped=self.skipped,
@@ -98,6 +104,7 @@ class Trainer:
                        tf.TensorSpec([None], tf.int32, name="labels")]
     self.attach_summaries(None)
     self.eval_step = tf.function(self._eval_step, input_signature=self._signature)
+    self.distributed_steps = tf.function(self._distributed_steps)
     h, w = input_shape[:2]
     self.train_steps = tf.function(self._train_steps, input_signature=[
         tf.TensorSpec([None, h, w], tf.uint8, name="images"),
@@ -123,18 +130,37 @@ class Trainer:
     if hasattr(self, "train_steps"):
       self.train_steps = tf.function(self._train_steps,
                                      input_signature=self.train_steps.input_signature)
+      self.distributed_steps = tf.function(self._distributed_steps)
 
   @property
   def step(self) -> tf.Variable:
     """The global step (optimiser updates so far)."""
     return self.optimizer.step
 
+  def step_count(self) -> int:
+    """The global step as a Python int (also for a distributed variable)."""
+    return int(self.optimizer.step.numpy())
+
+  def skipped_count(self) -> int:
+    """Batches skipped for a non-finite loss or gradient, as a Python int."""
+    return int(self.skipped.numpy())
+
   @property
   def uses_micro_batches(self) -> bool:
-    """Whether large batches are split (never with batch norm, whose batch
-    statistics would change with the split)."""
-    return bool(self.config.micro_batch_size) and self.config.micro_batch_size < \
-        self.config.batch_size and not any(isinstance(l, BatchNorm) for l in self.model.layers)
+    """Whether batches larger than ``micro_batch_size`` are split.
+
+    Only where it pays and changes nothing: float32 compute (bfloat16 runs on
+    matrix units that prefer whole batches), models with conv layers (whose
+    large activations are what overflows the caches), and never with batch
+    norm (whose batch statistics would change with the split). Measured with
+    ``experiments/benchmark.py``.
+    """
+    layers = self.model.layers
+    return (bool(self.config.micro_batch_size)
+            and self.config.micro_batch_size < self.config.batch_size
+            and self.compute_dtype == tf.float32
+            and any(isinstance(l, Conv2D) for l in layers)
+            and not any(isinstance(l, BatchNorm) for l in layers))
 
   def _forward_loss(self, images, labels, weight):
     """Per-example loss, logits, and `weight` x the summed loss (a tape target)."""
@@ -151,15 +177,20 @@ class Trainer:
     """
     variables = self.model.trainable_variables
     n = tf.shape(labels)[0]
-    weight = 1.0 / tf.cast(n, tf.float32)
+    # The mean over the *global* batch (tf.nn.compute_average_loss's
+    # convention): under a strategy, replicas hold equal slices of it.
+    context = tf.distribute.get_replica_context()
+    replicas = context.num_replicas_in_sync if context is not None else 1
+    weight = 1.0 / tf.cast(n * replicas, tf.float32)
     if not self.uses_micro_batches:
       with tf.GradientTape() as tape:
         per_example, logits, loss = self._forward_loss(images, labels, weight)
-        total = loss + optimizers.l1_l2_penalty(self.model.kernels, self.config.l1,
-                                                self.config.l2)
+        total = loss + tf.nn.scale_regularization_loss(optimizers.l1_l2_penalty(
+            self.model.kernels, self.config.l1, self.config.l2))
       return per_example, logits, tape.gradient(total, variables)
     with tf.GradientTape() as tape:
-      penalty = optimizers.l1_l2_penalty(self.model.kernels, self.config.l1, self.config.l2)
+      penalty = tf.nn.scale_regularization_loss(
+          optimizers.l1_l2_penalty(self.model.kernels, self.config.l1, self.config.l2))
     gradients = [tf.zeros_like(v) if g is None else g
                  for v, g in zip(variables, tape.gradient(penalty, variables))]
     size = self.config.micro_batch_size
@@ -183,9 +214,28 @@ class Trainer:
     """
     per_example, logits, gradients = self.loss_and_gradients(images, labels)
     variables = self.model.trainable_variables
+    # Summed across replicas first, so that every replica takes the same branch.
+    gradients = optimizers.all_reduce_gradients(gradients)
     loss = tf.reduce_mean(per_example)
-    finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in gradients]
-                           + [tf.math.is_finite(loss)])
+    bad_loss = tf.cast(tf.logical_not(tf.reduce_all(tf.math.is_finite(per_example))), tf.float32)
+    context = tf.distribute.get_replica_context()
+    if context is not None and context.num_replicas_in_sync > 1:
+      bad_loss = context.all_reduce(tf.distribute.ReduceOp.SUM, bad_loss)
+    finite = tf.logical_and(
+        tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in gradients]),
+        tf.equal(bad_loss, 0.0))
+
+    if self.distributed:
+      # Assignments that synchronise replicas cannot sit in a tf.cond:
+      # run them all, holding the old values when the batch is not finite.
+      self.optimizer.apply(gradients, variables, condition=finite)
+      correct = metrics.correct(labels, logits)
+      self.train_loss.update(per_example, mask=finite)
+      self.train_accuracy.update(correct, mask=finite)
+      self.skipped.assign_add(1 - tf.cast(finite, tf.int64))
+      if self._writer is not None:
+        self._write_step_summaries(loss, tf.reduce_mean(correct), gradients, variables)
+      return loss, finite
 
     def update():
       self.optimizer.apply(gradients, variables)
@@ -238,12 +288,34 @@ class Trainer:
       done += 1
     return done, finite
 
+  def _distributed_steps(self, iterator, count: tf.Tensor):
+    """Like :meth:`_train_steps`, under the strategy, from a distributed iterator."""
+    done = tf.constant(0, tf.int64)
+    finite = tf.constant(True)
+    for _ in tf.range(count):
+      images, labels = next(iterator)
+      _, per_replica = self.strategy.run(self._train_step, args=(images, labels))
+      # Every replica computed `finite` from all-reduced values: they agree.
+      finite = self.strategy.experimental_local_results(per_replica)[0]
+      if self.config.nonfinite == "stop" and not finite:
+        break
+      done += 1
+    return done, finite
+
   def _eval_step(self, images: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
     logits = self.model(tf.cast(images, self.compute_dtype), training=False)
     per_example = losses.sparse_softmax_cross_entropy(labels, logits)
     self.eval_loss.update(per_example)
     self.eval_accuracy.update(metrics.correct(labels, logits))
     return tf.reduce_mean(per_example)
+
+  def data_tensors(self, images: np.ndarray, labels: np.ndarray) -> tuple[tf.Tensor, tf.Tensor]:
+    """The training arrays as tensors, made once per run and kept in memory."""
+    key = (id(images), id(labels))
+    if getattr(self, "_data_key", None) != key:
+      self._data = (tf.constant(images), tf.constant(labels.astype(np.int32)))
+      self._data_key = key
+    return self._data
 
   def evaluate(self, images: np.ndarray, labels: np.ndarray,
                batch_size: int = 1000) -> tuple[float, float]:
@@ -273,18 +345,19 @@ def _check_workdir_config(workdir: pathlib.Path, config: TrainConfig) -> None:
   results_lib.write_json(path, config.to_dict())
 
 
-def _restore(trainer: Trainer, manager: tf.train.CheckpointManager) -> None:
-  if manager.latest_checkpoint is None:
+def _restore(trainer: Trainer, directory: pathlib.Path) -> None:
+  latest = tf.train.latest_checkpoint(str(directory))
+  if latest is None:
     return
   try:
-    trainer.checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    trainer.checkpoint.restore(latest).assert_existing_objects_matched()
   except (AssertionError, ValueError, tf.errors.OpError) as e:
     first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
     raise CheckpointError(
-        f"checkpoint {manager.latest_checkpoint} does not fit model "
+        f"checkpoint {latest} does not fit model "
         f"{trainer.model.spec!r} ({first[:200]}); use a new --workdir") from None
-  logging.info("resumed from %s: epoch %d, batch %d, step %d", manager.latest_checkpoint,
-               int(trainer.epoch), int(trainer.position), int(trainer.step))
+  logging.info("resumed from %s: epoch %d, batch %d, step %d", latest,
+               int(trainer.epoch), int(trainer.position), trainer.step_count())
 
 
 def prepare_data(config: TrainConfig, dataset: sources.Dataset | None = None):
@@ -330,23 +403,35 @@ def _stopped(trainer: Trainer, manager, stop: _StopSignal) -> None:
   name = signal.Signals(stop.signum).name
   raise TrainingInterrupted(
       f"interrupted by {name} at epoch {int(trainer.epoch) + 1}, batch "
-      f"{int(trainer.position)} (step {int(trainer.step)}); checkpoint saved in "
+      f"{int(trainer.position)} (step {trainer.step_count()}); checkpoint saved in "
       f"{manager.directory}; run the same command to resume", exit_code=128 + stop.signum)
 
 
 def _run_epoch(trainer: Trainer, manager: tf.train.CheckpointManager, stop: _StopSignal,
-               train_x: tf.Tensor, train_y: tf.Tensor) -> tuple[float, int]:
+               train_x: np.ndarray, train_y: np.ndarray) -> tuple[float, int]:
   """Trains the rest of the current epoch; returns (seconds, images seen).
 
   Steps run in compiled chunks of up to ``steps_per_call``, cut at log and
-  checkpoint boundaries; signals are honoured between chunks.
+  checkpoint boundaries; signals are honoured between chunks. Under a
+  strategy, the batches come from a distributed tf.data pipeline; otherwise
+  they are formed in-graph from the in-memory arrays.
   """
   config = trainer.config
   epoch, position = int(trainer.epoch), int(trainer.position)
   if position == 0:
     trainer.train_loss.reset()
     trainer.train_accuracy.reset()
-  order = tf.constant(pipeline.epoch_order(int(train_x.shape[0]), config.seed, epoch))
+  if trainer.distributed:
+    iterator = iter(distribute.distributed_batches(
+        trainer.strategy, train_x, train_y, config.batch_size, config.seed, epoch,
+        skip=position, shift=config.augment_shift))
+    run = lambda first, count: trainer.distributed_steps(iterator, tf.constant(count, tf.int64))
+  else:
+    images, labels = trainer.data_tensors(train_x, train_y)
+    order = tf.constant(pipeline.epoch_order(len(train_x), config.seed, epoch))
+    run = lambda first, count: trainer.train_steps(
+        images, labels, order, tf.constant(first, tf.int64), tf.constant(count, tf.int64),
+        tf.constant(epoch, tf.int64))
   steps = trainer.steps_per_epoch
   total_batches = steps * config.epochs
   every = config.checkpoint_every_steps
@@ -357,15 +442,14 @@ def _run_epoch(trainer: Trainer, manager: tf.train.CheckpointManager, stop: _Sto
                 config.log_every_steps - position % config.log_every_steps)
     if every:
       count = min(count, every - (base + position) % every)
-    done, finite = trainer.train_steps(train_x, train_y, order, tf.constant(position, tf.int64),
-                                       tf.constant(count, tf.int64), tf.constant(epoch, tf.int64))
+    done, finite = run(position, count)
     done = int(done)
-    seen += min((position + done) * config.batch_size, int(train_x.shape[0])) - \
-        min(position * config.batch_size, int(train_x.shape[0]))
+    seen += min((position + done) * config.batch_size, len(train_x)) - \
+        min(position * config.batch_size, len(train_x))
     position += done
     trainer.position.assign(position)
     if not bool(finite):
-      where = f"epoch {epoch + 1}, batch {position + 1} (after step {int(trainer.step)})"
+      where = f"epoch {epoch + 1}, batch {position + 1} (after step {trainer.step_count()})"
       if config.nonfinite == "stop":
         last = manager.latest_checkpoint or "none yet"
         raise TrainingDiverged(
@@ -373,7 +457,7 @@ def _run_epoch(trainer: Trainer, manager: tf.train.CheckpointManager, stop: _Sto
             f"checkpoint ({last}) is kept; lower the learning rate, or pass "
             "--nonfinite=skip to skip such batches")
       logging.warning("skipped %d batch(es) with a non-finite loss or gradient so far",
-                      int(trainer.skipped))
+                      trainer.skipped_count())
     batches_done = base + position
     if every and batches_done % every == 0 and position < steps:
       manager.save()
@@ -385,7 +469,7 @@ def _run_epoch(trainer: Trainer, manager: tf.train.CheckpointManager, stop: _Sto
       rate = seen / max(elapsed, 1e-9)
       logging.info("epoch %d/%d batch %d/%d step %d: loss %.4f accuracy %.4f, "
                    "%.0f images/s, ETA %.0f s", epoch + 1, config.epochs, position, steps,
-                   int(trainer.step), float(trainer.train_loss.result()),
+                   trainer.step_count(), float(trainer.train_loss.result()),
                    float(trainer.train_accuracy.result()), rate,
                    (total_batches - batches_done) * config.batch_size / max(rate, 1e-9))
   return time.perf_counter() - start, seen
@@ -393,12 +477,20 @@ def _run_epoch(trainer: Trainer, manager: tf.train.CheckpointManager, stop: _Sto
 
 def train(config: TrainConfig, workdir: str | os.PathLike,
           dataset: sources.Dataset | None = None,
-          hooks: Sequence[Hook] = ()) -> dict:
+          hooks: Sequence[Hook] = (),
+          strategy: tf.distribute.Strategy | None = None) -> dict:
   """Trains (or resumes) the run of `config` in `workdir`; returns its results.
 
   Writes ``config.json``, ``ckpt/``, ``saved_model/`` and ``results.json``
   into `workdir`. A finished run invoked again re-exports and returns the
   same results without training further.
+
+  Under a `strategy` the model, optimiser and metrics live in its scope and
+  every step runs on all replicas; `config.batch_size` is the global batch.
+  With several workers, all of them restore from ``workdir/ckpt`` (a shared
+  folder), but only the chief writes there and runs the hooks; the others
+  save their part of each checkpoint into a temporary folder, as
+  ``MultiWorkerMirroredStrategy`` requires, and delete it at the end.
 
   Raises:
     TrainingInterrupted: on SIGTERM/SIGINT, after saving a checkpoint.
@@ -410,33 +502,41 @@ def train(config: TrainConfig, workdir: str | os.PathLike,
     tf.config.experimental.enable_op_determinism()
   workdir = pathlib.Path(workdir)
   workdir.mkdir(parents=True, exist_ok=True)
-  _check_workdir_config(workdir, config)
+  strategy = strategy or tf.distribute.get_strategy()
+  chief = distribute.is_chief(strategy)
+  if chief:
+    _check_workdir_config(workdir, config)
+  else:
+    hooks = ()
 
   dataset, (train_x, train_y), (val_x, val_y), (test_x, test_y) = prepare_data(config, dataset)
-  if not len(train_x):
-    raise ConfigError("no training examples left after --train_limit and --validation_fraction")
-  steps_per_epoch = pipeline.num_batches(len(train_x), config.batch_size)
-  trainer = Trainer(config, dataset.image_shape, steps_per_epoch)
+  if distribute.is_distributed(strategy):
+    steps_per_epoch = len(train_x) // config.batch_size   # whole global batches only
+  else:
+    steps_per_epoch = pipeline.num_batches(len(train_x), config.batch_size)
+  if steps_per_epoch < 1:
+    raise ConfigError("no training batch: fewer training examples than the batch size, or none "
+                      "left after --train_limit and --validation_fraction")
+  trainer = Trainer(config, dataset.image_shape, steps_per_epoch, strategy=strategy)
   # Numbered by save count, never by step: a save never overwrites the
   # checkpoint the state file points to.
-  manager = tf.train.CheckpointManager(trainer.checkpoint, str(workdir / "ckpt"), max_to_keep=3)
-  _restore(trainer, manager)
+  ckpt_dir = workdir / "ckpt" if chief else workdir / f".worker{distribute.task_id(strategy)}-ckpt"
+  manager = tf.train.CheckpointManager(trainer.checkpoint, str(ckpt_dir), max_to_keep=3)
+  _restore(trainer, workdir / "ckpt")
   for hook in hooks:
     hook.on_train_begin(trainer)
 
-  train_images = tf.constant(train_x)
-  train_labels = tf.constant(train_y.astype(np.int32))
   with _StopSignal() as stop:
     while int(trainer.epoch) < config.epochs:
       epoch = int(trainer.epoch)
-      seconds, seen = _run_epoch(trainer, manager, stop, train_images, train_labels)
+      seconds, seen = _run_epoch(trainer, manager, stop, train_x, train_y)
       test_loss, test_accuracy = trainer.evaluate(test_x, test_y)
-      stats = {"epoch": epoch + 1, "step": int(trainer.step),
+      stats = {"epoch": epoch + 1, "step": trainer.step_count(),
                "train_loss": float(trainer.train_loss.result()),
                "train_accuracy": float(trainer.train_accuracy.result()),
                "test_loss": test_loss, "test_accuracy": test_accuracy,
                "seconds": seconds, "images_per_second": seen / max(seconds, 1e-9),
-               "skipped_batches": int(trainer.skipped)}
+               "skipped_batches": trainer.skipped_count()}
       if len(val_x):
         stats["validation_loss"], stats["validation_accuracy"] = trainer.evaluate(val_x, val_y)
       trainer.history.assign(json.dumps(trainer.epoch_history() + [stats]))
@@ -451,13 +551,18 @@ def train(config: TrainConfig, workdir: str | os.PathLike,
         hook.on_epoch_end(trainer, stats)
       if stop.signum is not None:
         _stopped(trainer, manager, stop)
-    return _finish(trainer, workdir, dataset, config, len(train_x), test_x, test_y, hooks)
+    results = _finish(trainer, workdir, dataset, config, len(train_x), test_x, test_y, hooks,
+                      chief)
+  if not chief:
+    shutil.rmtree(ckpt_dir, ignore_errors=True)
+  return results
 
 
 def _finish(trainer: Trainer, workdir: pathlib.Path, dataset: sources.Dataset,
-            config: TrainConfig, num_train: int, test_x, test_y, hooks) -> dict:
+            config: TrainConfig, num_train: int, test_x, test_y, hooks, chief: bool) -> dict:
   test_loss, test_accuracy = trainer.evaluate(test_x, test_y)
-  export.export_saved_model(trainer.model, workdir / "saved_model")
+  if chief:
+    export.export_saved_model(trainer.model, workdir / "saved_model")
   summary = trainer.model.summary(print_fn=None)
   results = {
       "dataset": dataset.name,
@@ -468,16 +573,19 @@ def _finish(trainer: Trainer, workdir: pathlib.Path, dataset: sources.Dataset,
       "num_trainable_parameters": summary.num_trainable_params,
       "seed": config.seed,
       "deterministic": config.deterministic,
+      "replicas": trainer.strategy.num_replicas_in_sync,
+      "strategy": type(trainer.strategy).__name__,
       "train_examples": num_train,
       "test_examples": len(test_x),
-      "steps": int(trainer.step),
-      "skipped_batches": int(trainer.skipped),
+      "steps": trainer.step_count(),
+      "skipped_batches": trainer.skipped_count(),
       "test_loss": test_loss,
       "test_accuracy": test_accuracy,
       "weights_sha256": results_lib.weights_sha256(trainer.model.trainable_variables),
       "epochs": trainer.epoch_history(),
   }
-  results_lib.write_json(workdir / "results.json", results)
+  if chief:
+    results_lib.write_json(workdir / "results.json", results)
   for hook in hooks:
     hook.on_train_end(trainer, results)
   return results

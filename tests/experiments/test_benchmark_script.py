@@ -1,0 +1,31 @@
+"""experiments/benchmark.py runs on a tiny configuration and writes well-formed JSON."""
+
+import json
+
+from tests.experiments.script_runner import run
+
+
+def test_tiny_benchmark_writes_well_formed_json(tmp_path):
+  out = tmp_path / "benchmark.json"
+  result = run("experiments.benchmark", "--dataset=mnist_sample", "--batch_sizes=16,40",
+               "--dtypes=float32,bfloat16", "--images=80", "--repeats=1", "--keras_jit=false",
+               "--micro_batch_size=16", f"--out={out}")
+  assert result.returncode == 0, result.stderr[-3000:]
+  report = json.loads(out.read_text())
+  machine = report["machine"]
+  assert machine["cores"] >= 1 and machine["peak_gflops"]["float32"] > 0
+  assert report["train_flops_per_image"] > 0
+  assert [(r["batch_size"], r["dtype"]) for r in report["results"]] == [
+      (16, "float32"), (40, "float32"), (16, "bfloat16"), (40, "bfloat16")]
+  for r in report["results"]:
+    assert r["tfcnn_images_per_second"] > 0 and r["tfcnn_gflops"] > 0
+    assert r["keras"]["jit_compile=false"]["ratio"] > 0
+    assert set(r["phases"]) == {"forward_s", "backward_s", "update_s", "step_s"}
+    assert r["peak_rss_mb"] > 0
+  assert report["results"][1]["micro_batch_size"] == 16     # 40 is split, 16 is not
+  assert report["results"][0]["micro_batch_size"] == 0
+  assert set(report["bfloat16_speedup"]) == {"16", "40"}
+  assert [m["dtype"] for m in report["mlp_35_epochs"]] == ["float32", "bfloat16"]
+  for mlp in report["mlp_35_epochs"]:
+    assert mlp["epochs"] == 35 and mlp["seconds"] > 0 and mlp["images"] == 8000
+  assert "batch     16 float32" in result.stdout
