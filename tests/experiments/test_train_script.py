@@ -53,7 +53,7 @@ def test_flagfile_works(tmp_path):
     (["--no_such_flag=1"], "no_such_flag"),
     (["--optimizer=adam", "--momentum=0.5"], "--momentum only applies to"),
     (["--tensorboard=false", "--summary_every_steps=5"], "--summary_every_steps needs"),
-    (["--train_limit=10", "--validation_fraction=0.95"], "no training examples left"),
+    (["--train_limit=10", "--validation_fraction=0.95"], "no training batch"),
 ])
 def test_bad_input_is_one_line_and_a_nonzero_exit(tmp_path, args, message):
   if not any(a.startswith("--workdir") for a in args):
