@@ -49,6 +49,9 @@ _MICRO_BATCH = flags.DEFINE_integer("micro_batch_size", 128,
                                     "tfcnn micro-batch size for larger batches (0: off).",
                                     lower_bound=0)
 _OUT = flags.DEFINE_string("out", "benchmark.json", "Where to write the JSON results.")
+_SUMMARY_OVERHEAD = flags.DEFINE_boolean(
+    "summary_overhead", True, "Measure what TensorBoard logging costs the train step (the "
+    "default training configuration, logging as experiments.train does).")
 _ACCURACY_EPOCHS = flags.DEFINE_integer(
     "accuracy_epochs", 0, "Also train tfcnn and Keras this many epochs at each batch size "
     "and precision and compare test accuracy (0: skip).", lower_bound=0)
@@ -161,6 +164,42 @@ def _accuracy(dataset, batch: int, dtype: str, epochs: int, workdir: str) -> dic
                                      dataset.test_labels.astype(np.int32), verbose=0)
   return {"batch_size": batch, "dtype": dtype, "epochs": epochs,
           "tfcnn_test_accuracy": ours["test_accuracy"], "keras_test_accuracy": keras_accuracy}
+
+
+def _summary_overhead(images: np.ndarray, labels: np.ndarray, repeats: int) -> dict:
+  """Train-step throughput with and without TensorBoard logging, alternated.
+
+  The logging run writes what experiments.train writes by default: step
+  scalars every 100 steps and gradient histograms once per epoch from inside
+  the step, and at each epoch end the feature maps, filters and histograms
+  (timed separately: they run between epochs, not in the step).
+  """
+  import tempfile
+  from tfcnn import summaries
+  config = training.TrainConfig(model=_MODEL.value)   # the defaults of experiments.train
+  n = min(len(labels), 8000, max(_IMAGES.value, 64))
+  steps = pipeline.num_batches(n, config.batch_size)
+  x, y = tf.constant(images[:n]), tf.constant(labels[:n].astype(np.int32))
+  order = tf.constant(pipeline.epoch_order(n, 0, 0))
+  plain = training.Trainer(config, (28, 28, 1), steps)
+  logged = training.Trainer(config, (28, 28, 1), steps)
+  probe_x, probe_y = summaries.probes.one_per_class(images[:n], labels[:n])
+  logger = summaries.TensorBoardLogger(tempfile.mkdtemp(prefix="tfcnn-tb-"), probe_x, probe_y)
+  logger.on_train_begin(logged)
+  args = (x, y, order, tf.constant(0, tf.int64), tf.constant(steps, tf.int64),
+          tf.constant(0, tf.int64))
+  for trainer in (plain, logged):
+    int(trainer.train_steps(*args)[0])   # warm up
+  plain_t, logged_t, epoch_end_t = [], [], []
+  for _ in range(repeats):
+    plain_t.append(_time(lambda: int(plain.train_steps(*args)[0])))
+    logged_t.append(_time(lambda: int(logged.train_steps(*args)[0])))
+    epoch_end_t.append(_time(lambda: logger._log_images(logged.step_count())))
+  step_cost = statistics.median(logged_t) / statistics.median(plain_t) - 1
+  return {"batch_size": config.batch_size, "steps_per_epoch": steps,
+          "train_step_overhead": step_cost,
+          "epoch_seconds_without_logging": statistics.median(plain_t),
+          "epoch_end_logging_seconds": statistics.median(epoch_end_t)}
 
 
 def _time(fn) -> float:
@@ -295,6 +334,12 @@ def main(argv: list[str]) -> None:
     report["bfloat16_speedup"] = {str(r["batch_size"]): r["tfcnn_images_per_second"] /
                                   f32[r["batch_size"]] for r in report["results"]
                                   if r["dtype"] == "bfloat16" and r["batch_size"] in f32}
+  if _SUMMARY_OVERHEAD.value:
+    report["summary_overhead"] = _summary_overhead(images, labels, max(3, _REPEATS.value))
+    o = report["summary_overhead"]
+    print(f"TensorBoard logging: train step {o['train_step_overhead']:+.1%}; epoch-end images "
+          f"{o['epoch_end_logging_seconds']:.2f} s per {o['epoch_seconds_without_logging']:.2f} s "
+          "epoch", flush=True)
   if _ACCURACY_EPOCHS.value:
     import tempfile
     workdir = tempfile.mkdtemp(prefix="tfcnn-benchmark-")

@@ -29,3 +29,5 @@ def test_tiny_benchmark_writes_well_formed_json(tmp_path):
   for mlp in report["mlp_35_epochs"]:
     assert mlp["epochs"] == 35 and mlp["seconds"] > 0 and mlp["images"] == 8000
   assert "batch     16 float32" in result.stdout
+  overhead = report["summary_overhead"]
+  assert overhead["epoch_seconds_without_logging"] > 0 and "train_step_overhead" in overhead

@@ -69,9 +69,24 @@ def _wait(processes, timeout=240):
   return outputs
 
 
+# TensorFlow's coordination service sometimes declares a worker "unhealthy
+# (stopped sending heartbeats)" while a job starts on a loaded 2-core machine.
+# A cluster scheduler would restart such a job; the tests do the same, once.
+_STARTUP_FLAKE = ("stopped sending heartbeats", "UnavailableError")
+
+
+def _job(workdir, extra=(), attempts=2):
+  for attempt in range(attempts):
+    outputs = _wait(_workers(workdir, extra))
+    failed_at_start = any(any(f in err for f in _STARTUP_FLAKE) for _, err in outputs)
+    if not failed_at_start or attempt == attempts - 1:
+      return outputs
+  return outputs
+
+
 @pytest.mark.slow
 def test_two_worker_processes_train_and_only_the_chief_writes(tmp_path):
-  outputs = _wait(_workers(tmp_path / "run"))
+  outputs = _job(tmp_path / "run")
   for (out, err), index in zip(outputs, range(2)):
     assert "test accuracy" in out, err[-3000:]
   run = tmp_path / "run"
@@ -94,21 +109,31 @@ def test_two_worker_processes_train_and_only_the_chief_writes(tmp_path):
 @pytest.mark.slow
 def test_killing_a_worker_and_restarting_the_job_resumes(tmp_path):
   workdir = tmp_path / "run"
-  processes = _workers(workdir, extra=["--checkpoint_every_steps=4", "--epochs=2"])
-  try:
-    deadline = time.monotonic() + 180
-    for line in processes[0].stderr:   # the chief's log
-      if "checkpoint saved at epoch 1, batch 8" in line or time.monotonic() > deadline:
-        break
-    processes[1].send_signal(signal.SIGKILL)
-    time.sleep(1)
-    processes[0].send_signal(signal.SIGKILL)   # the job is gone; the chief cannot go on alone
-  finally:
-    _wait(processes, timeout=60)
+  extra = ["--checkpoint_every_steps=4", "--epochs=2"]
+  for attempt in range(2):
+    processes = _workers(workdir, extra)
+    seen = []
+    try:
+      deadline = time.monotonic() + 180
+      for line in processes[0].stderr:   # the chief's log
+        seen.append(line)
+        if "checkpoint saved at epoch 1, batch 8" in line or time.monotonic() > deadline:
+          break
+      processes[1].send_signal(signal.SIGKILL)
+      time.sleep(1)
+      processes[0].send_signal(signal.SIGKILL)   # the job is gone; the chief cannot go on alone
+    finally:
+      _wait(processes, timeout=60)
+    log = "".join(seen)
+    if "checkpoint saved at epoch 1, batch 8" in log:
+      break
+    assert attempt == 0 and any(f in log for f in _STARTUP_FLAKE), log[-3000:]
   assert not (workdir / "results.json").exists()
-  outputs = _wait(_workers(workdir, extra=["--checkpoint_every_steps=4", "--epochs=2"]))
-  assert all("test accuracy" in out for out, _ in outputs), outputs[0][1][-3000:]
-  assert "resumed from" in outputs[0][1] and "resumed from" in outputs[1][1]
+  outputs = _job(workdir, extra)
+  assert all("test accuracy" in out for out, _ in outputs), \
+      outputs[0][1][-2000:] + "\n----- worker 1 -----\n" + outputs[1][1][-2000:]
+  for _, err in outputs:
+    assert "resumed from" in err, err[-3000:]
   assert json.loads((workdir / "results.json").read_text())["steps"] == 32
 
 
