@@ -23,9 +23,9 @@ def test_batch_norm_matches_keras(rng, training):
   theirs = ref.keras_layers.BatchNormalization()
   y_ref, grads_ref, probe = ref.forward_and_gradients(theirs, x, weights, training=training)
   y, grads = ref.tfcnn_forward_and_gradients(ours, x, probe, training=training)
-  assert max_abs_diff(y, y_ref) <= 1e-4
+  assert max_abs_diff(y, y_ref) <= 1e-5
   for g, g_ref in zip(grads, grads_ref):
-    assert max_abs_diff(g, g_ref) <= 1e-4
+    assert max_abs_diff(g, g_ref) <= 1e-5
   # Moving statistics moved (or not) exactly as Keras's did.
   assert max_abs_diff(ours.moving_mean, theirs.moving_mean) <= 1e-5
   assert max_abs_diff(ours.moving_variance, theirs.moving_variance) <= 1e-5
