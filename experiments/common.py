@@ -8,7 +8,8 @@ from typing import Callable
 
 from absl import flags
 
-from tfcnn.errors import ConfigError, TfcnnError
+from tfcnn import spec
+from tfcnn.errors import ConfigError, SpecError, TfcnnError
 from tfcnn.training import results as results_lib
 
 
@@ -65,3 +66,14 @@ def write_flags(workdir: pathlib.Path, names: list[str]) -> None:
   """Writes the values of the flags called `names` to ``workdir/flags.json``."""
   values = {name: flags.FLAGS[name].value for name in names}
   results_lib.write_json(workdir / "flags.json", values)
+
+
+def register_spec_validator(flag_name: str = "model") -> None:
+  """Makes a bad architecture spec in --`flag_name` a flag error naming the bad token."""
+  def valid(value: str) -> bool:
+    try:
+      spec.parse(value)
+    except SpecError as e:
+      raise flags.ValidationError(str(e)) from None
+    return True
+  flags.register_validator(flag_name, valid)

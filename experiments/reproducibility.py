@@ -24,7 +24,7 @@ from experiments import common
 from tfcnn import analysis, spec, summaries, training
 from tfcnn.analysis import cka, figures, seeds as seeds_lib
 from tfcnn.data import pipeline, sources
-from tfcnn.errors import ConfigError, SpecError
+from tfcnn.errors import ConfigError
 from tfcnn.training import results as results_lib
 
 _RUNS = flags.DEFINE_integer("runs", 3, "Number of independent runs (seeds 1..N).",
@@ -50,15 +50,7 @@ FLAG_NAMES = ["runs", "seeds", "epochs", "dataset", "data_dir", "model", "workdi
               "probe_size", "batch_size", "train_limit", "test_limit", "tensorboard"]
 
 
-def _valid_spec(value: str) -> bool:
-  try:
-    spec.parse(value)
-  except SpecError as e:
-    raise flags.ValidationError(str(e)) from None
-  return True
-
-
-flags.register_validator("model", _valid_spec)
+common.register_spec_validator("model")
 
 
 def _seeds() -> list[int]:

@@ -17,7 +17,6 @@ from experiments import common
 from tfcnn import optimizers, spec, summaries, training
 from tfcnn.training import distribute
 from tfcnn.data import sources
-from tfcnn.errors import SpecError
 from tfcnn.training.config import SCHEDULES
 
 _DATASET = flags.DEFINE_enum("dataset", "mnist_sample", list(sources.DATASETS),
@@ -102,15 +101,7 @@ FLAG_NAMES = ["dataset", "data_dir", "model", "epochs", "batch_size", "optimizer
               "probes_per_class", "histograms"]
 
 
-def _valid_spec(value: str) -> bool:
-  try:
-    spec.parse(value)
-  except SpecError as e:
-    raise flags.ValidationError(str(e)) from None
-  return True
-
-
-flags.register_validator("model", _valid_spec)
+common.register_spec_validator("model")
 
 
 @flags.multi_flags_validator(["optimizer", "momentum"],

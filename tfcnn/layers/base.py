@@ -141,6 +141,18 @@ class Layer(tf.Module):
     """Trainable variables, in creation order (kernel before bias)."""
     return tuple(v for v in self._ordered_variables if v.trainable)
 
+  def _spatial_output_shape(self, input_shape: Shape, channels: int, what: str) -> Shape:
+    """Output ``(h', w', channels)`` of a sliding `window`, or ShapeError if it does not fit."""
+    self._require_rank(input_shape, 3, "[height, width, channels]")
+    h, w, _ = input_shape
+    size, stride, padding = self.window
+    oh, ow = (spatial_output(d, size, stride, padding) for d in (h, w))
+    if oh < 1 or ow < 1:
+      raise ShapeError(
+          f"layer {self.name}: input {h}x{w} is smaller than its {size}x{size} {what} "
+          f"(output would be {oh}x{ow}); use padding 'same' or a smaller {what}")
+    return (oh, ow, channels)
+
   def _require_rank(self, input_shape: Shape, rank: int, what: str) -> None:
     if len(input_shape) != rank:
       raise ShapeError(

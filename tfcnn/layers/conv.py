@@ -3,7 +3,6 @@
 import tensorflow as tf
 
 from tfcnn import activations, initializers
-from tfcnn.errors import ShapeError
 from tfcnn.layers import base
 
 
@@ -38,16 +37,7 @@ class Conv2D(base.Layer):
     self.window = (self.kernel_size, self.strides, self.padding)
 
   def output_shape(self, input_shape: base.Shape) -> base.Shape:
-    self._require_rank(input_shape, 3, "[height, width, channels]")
-    h, w, _ = input_shape
-    oh = base.spatial_output(h, self.kernel_size, self.strides, self.padding)
-    ow = base.spatial_output(w, self.kernel_size, self.strides, self.padding)
-    if oh < 1 or ow < 1:
-      raise ShapeError(
-          f"layer {self.name}: input {h}x{w} is smaller than its "
-          f"{self.kernel_size}x{self.kernel_size} kernel (output would be "
-          f"{oh}x{ow}); use padding 'same' or a smaller kernel")
-    return (oh, ow, self.filters)
+    return self._spatial_output_shape(input_shape, self.filters, "kernel")
 
   def num_params(self, input_shape: base.Shape) -> int:
     k, c = self.kernel_size, input_shape[-1]

@@ -2,7 +2,6 @@
 
 import tensorflow as tf
 
-from tfcnn.errors import ShapeError
 from tfcnn.layers import base
 
 
@@ -22,16 +21,7 @@ class _Pool2D(base.Layer):
     self.window = (self.pool_size, self.strides, self.padding)
 
   def output_shape(self, input_shape: base.Shape) -> base.Shape:
-    self._require_rank(input_shape, 3, "[height, width, channels]")
-    h, w, c = input_shape
-    oh = base.spatial_output(h, self.pool_size, self.strides, self.padding)
-    ow = base.spatial_output(w, self.pool_size, self.strides, self.padding)
-    if oh < 1 or ow < 1:
-      raise ShapeError(
-          f"layer {self.name}: input {h}x{w} is smaller than its "
-          f"{self.pool_size}x{self.pool_size} window (output would be "
-          f"{oh}x{ow})")
-    return (oh, ow, c)
+    return self._spatial_output_shape(input_shape, input_shape[-1], "window")
 
   def _forward(self, x: tf.Tensor, training) -> tf.Tensor:
     del training
