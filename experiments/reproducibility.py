@@ -22,7 +22,7 @@ from absl import app, flags, logging
 
 from experiments import common
 from tfcnn import analysis, spec, summaries, training
-from tfcnn.analysis import cka, figures, seeds as seeds_lib
+from tfcnn.analysis import figures, seeds as seeds_lib
 from tfcnn.data import pipeline, sources
 from tfcnn.errors import ConfigError
 from tfcnn.training import results as results_lib

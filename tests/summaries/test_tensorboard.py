@@ -1,7 +1,6 @@
 """TensorBoard logging: event files read back, PNGs checked, a real server queried."""
 
 import json
-import pathlib
 import socket
 import subprocess
 import sys

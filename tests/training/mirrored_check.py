@@ -4,7 +4,6 @@ Run as a program: the CPU must be split before TensorFlow starts, which a
 pytest process that already ran other tests cannot do.
 """
 
-import dataclasses
 import json
 import sys
 

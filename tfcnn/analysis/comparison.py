@@ -76,7 +76,6 @@ def compare(net_a: model_lib.Sequential, net_b: model_lib.Sequential, images: np
         conv_a.kernel.numpy(), conv_b.kernel.numpy(), previous_weight_perm))
     previous_weight_perm = by_weights.permutation
     by_acts = matching.match(matching.activation_correlation(acts_a[i], acts_b[i]))
-    before = _relative_distance(conv_a.kernel.numpy(), aligned.layers[i].kernel.numpy())
     permute.permute_layer(aligned, i, by_acts.permutation)
     report["layers"].append({
         "index": i, "name": conv_a.name, "filters": conv_a.filters,
