@@ -194,7 +194,7 @@ def _summary_overhead(images: np.ndarray, labels: np.ndarray, repeats: int) -> d
   for _ in range(repeats):
     plain_t.append(_time(lambda: int(plain.train_steps(*args)[0])))
     logged_t.append(_time(lambda: int(logged.train_steps(*args)[0])))
-    epoch_end_t.append(_time(lambda: logger._log_images(logged.step_count())))
+    epoch_end_t.append(_time(lambda: logger.log_images(logged.step_count())))
   step_cost = statistics.median(logged_t) / statistics.median(plain_t) - 1
   return {"batch_size": config.batch_size, "steps_per_epoch": steps,
           "train_step_overhead": step_cost,
@@ -235,7 +235,7 @@ def _phases(runner: _TfcnnRunner, steps: int) -> dict:
   def full():
     total = tf.constant(0.0)
     for _ in tf.range(steps):
-      loss, _ = trainer._train_step(x, y)
+      loss, _ = trainer.update(x, y)
       total += loss
     return total
 

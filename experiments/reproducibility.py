@@ -96,12 +96,13 @@ def _predictions(net, images: np.ndarray) -> np.ndarray:
 
 
 def _strip(report: dict) -> dict:
-  return {k: v for k, v in report.items() if k != "aligned_model"}
+  """The JSON part of a comparison (without the aligned model and matrices)."""
+  return {k: v for k, v in report.items()
+          if k not in ("aligned_model", "activation_correlations")}
 
 
-def _figures(folder: pathlib.Path, name: str, net_a, net_b, report: dict, probes: np.ndarray):
-  acts_a, acts_b = analysis.outputs(net_a, probes[:1]), analysis.outputs(net_b, probes[:1])
-  corr_all = {}
+def _figures(folder: pathlib.Path, name: str, net_a, net_b, report: dict, probe: np.ndarray):
+  acts_a, acts_b = analysis.outputs(net_a, probe), analysis.outputs(net_b, probe)
   for entry in report["layers"]:
     i = entry["index"]
     matched = entry["activations"]
@@ -113,9 +114,7 @@ def _figures(folder: pathlib.Path, name: str, net_a, net_b, report: dict, probes
     else:                        # deeper: what each filter makes of probe image 0
       tiles_a, tiles_b = acts_a[i][0], acts_b[i][0]
       what = "maps on probe 0"
-    corr = analysis.matching.activation_correlation(
-        analysis.outputs(net_a, probes)[i], analysis.outputs(net_b, probes)[i])
-    corr_all[i] = corr
+    corr = report["activation_correlations"][i]
     sims = corr[np.arange(len(perm)), perm]
     figures.matched_filters(tiles_a, tiles_b, perm, sims,
                             folder / f"{name}_{entry['name']}_matched_filters.png",
@@ -222,7 +221,7 @@ def main(argv: list[str]) -> None:
     logging.info("comparing %s", name)
     comparison = analysis.compare(nets[a], nets[b], probes)
     if (a, b) == (seeds[0], seeds[1]):
-      _figures(figures_dir, name, nets[a], nets[b], comparison, probes)
+      _figures(figures_dir, name, nets[a], nets[b], comparison, probes[:1])
     report["pairs"][name] = _strip(comparison)
   untrained = spec.build(_MODEL.value, seed=NULL_SEED_OFFSET + first)
   report["null_baseline"] = _strip(analysis.compare(nets[first], untrained, probes,

@@ -60,7 +60,9 @@ def compare(net_a: model_lib.Sequential, net_b: model_lib.Sequential, images: np
 
   Keys: ``layers`` (per conv layer: ``weights`` and ``activations`` matching
   statistics with permutations, ``weight_distance`` before/after alignment),
-  ``permutation_check`` (max |Δ logits| after aligning B), ``cka`` (layer
+  ``permutation_check`` (max |Δ logits| after aligning B); not JSON:
+  ``aligned_model`` (B re-ordered to A) and ``activation_correlations``
+  (conv layer index → ``[k_a, k_b]`` matrix); ``cka`` (layer
   names, linear CKA matrix, per-layer linear/RBF/minibatch CKA and SVCCA of
   corresponding layers, sanity accuracy).
   """
@@ -68,19 +70,20 @@ def compare(net_a: model_lib.Sequential, net_b: model_lib.Sequential, images: np
     raise ValueError(f"different architectures: {net_a.spec!r} vs {net_b.spec!r}")
   acts_a, acts_b = outputs(net_a, images), outputs(net_b, images)
   aligned = clone(net_b)
-  report = {"layers": []}
+  report = {"layers": [], "activation_correlations": {}}
   previous_weight_perm = None
   for i in permute.conv_layer_indices(net_a):
     conv_a, conv_b = net_a.layers[i], net_b.layers[i]
     by_weights = matching.match(matching.weight_similarity(
         conv_a.kernel.numpy(), conv_b.kernel.numpy(), previous_weight_perm))
     previous_weight_perm = by_weights.permutation
-    by_acts = matching.match(matching.activation_correlation(acts_a[i], acts_b[i]))
+    correlation = matching.activation_correlation(acts_a[i], acts_b[i])
+    by_acts = matching.match(correlation)
     permute.permute_layer(aligned, i, by_acts.permutation)
+    report["activation_correlations"][i] = correlation
     report["layers"].append({
         "index": i, "name": conv_a.name, "filters": conv_a.filters,
-        "weights": by_weights.stats(), "activations": by_acts.stats(),
-        "_acts_similarity": by_acts.similarities})
+        "weights": by_weights.stats(), "activations": by_acts.stats()})
   # Weight distances once every layer is aligned (inputs included).
   for entry in report["layers"]:
     i = entry["index"]
@@ -89,7 +92,6 @@ def compare(net_a: model_lib.Sequential, net_b: model_lib.Sequential, images: np
         "before_alignment": unaligned,
         "after_alignment": _relative_distance(net_a.layers[i].kernel.numpy(),
                                               aligned.layers[i].kernel.numpy())}
-    del entry["_acts_similarity"]
   logits_b = net_b(tf.constant(images[:500]), training=False).numpy()
   logits_aligned = aligned(tf.constant(images[:500]), training=False).numpy()
   report["permutation_check"] = {"max_abs_logit_change": float(np.max(np.abs(logits_b - logits_aligned)))}

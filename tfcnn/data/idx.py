@@ -25,11 +25,16 @@ def read_bytes(path: str | os.PathLike) -> bytes:
       raw = f.read()
   except OSError as e:
     raise DataError(f"{path}: cannot read: {e.strerror or e}") from None
+  return decompress(raw, str(path))
+
+
+def decompress(raw: bytes, source: str = "<bytes>") -> bytes:
+  """`raw` gunzipped if it is gzip data (by its magic), else `raw` itself."""
   if raw[:2] == b"\x1f\x8b":
     try:
       return gzip.decompress(raw)
     except (OSError, EOFError, zlib.error) as e:
-      raise DataError(f"{path}: corrupt gzip data ({e})") from None
+      raise DataError(f"{source}: corrupt gzip data ({e})") from None
   return raw
 
 

@@ -59,8 +59,10 @@ def make_batch(images: tf.Tensor, labels: tf.Tensor, order: tf.Tensor, index: tf
   return x, tf.gather(labels, chosen)
 
 
-def _batches(images: np.ndarray, labels: np.ndarray, order: np.ndarray, batch_size: int,
-             seed: int = 0, epoch: int = 0, shift: int = 0, skip: int = 0) -> tf.data.Dataset:
+def ordered_batches(images: np.ndarray, labels: np.ndarray, order: np.ndarray, batch_size: int,
+                    seed: int = 0, epoch: int = 0, shift: int = 0,
+                    skip: int = 0) -> tf.data.Dataset:
+  """Batches of the examples in `order` (from batch `skip` on), built by :func:`make_batch`."""
   images = tf.constant(images)
   labels = tf.constant(labels.astype(np.int32))
   order = tf.constant(order.astype(np.int64))
@@ -79,14 +81,14 @@ def train_batches(images: np.ndarray, labels: np.ndarray, batch_size: int,
   smaller. With `shift` > 0 every image is moved by up to `shift` pixels,
   drawn from ``(seed, epoch, batch index)``.
   """
-  return _batches(images, labels, epoch_order(len(images), seed, epoch), batch_size,
+  return ordered_batches(images, labels, epoch_order(len(images), seed, epoch), batch_size,
                   seed=seed, epoch=epoch, shift=shift, skip=skip)
 
 
 def eval_batches(images: np.ndarray, labels: np.ndarray,
                  batch_size: int) -> tf.data.Dataset:
   """Batches in the stored order, for evaluation."""
-  return _batches(images, labels, np.arange(len(images)), batch_size)
+  return ordered_batches(images, labels, np.arange(len(images)), batch_size)
 
 
 def num_batches(num_examples: int, batch_size: int) -> int:

@@ -194,7 +194,7 @@ def _matches_pin(path: pathlib.Path, file: FileInfo) -> bool:
   if file.sha256 and hashlib.sha256(raw).hexdigest() == file.sha256:
     return True
   if file.content_sha256:
-    content = idx.read_bytes(path)
+    content = idx.decompress(raw, str(path))
     return hashlib.sha256(content).hexdigest() == file.content_sha256
   return False
 

@@ -81,7 +81,7 @@ class TensorBoardLogger:
     step = trainer.step_count()
     if step == 0:
       self._write_run_description(trainer)
-    self._log_images(step)
+    self.log_images(step)
 
   def on_epoch_end(self, trainer, stats: dict) -> None:
     step = trainer.step_count()
@@ -100,13 +100,13 @@ class TensorBoardLogger:
         tf.summary.scalar("epoch_loss", stats["validation_loss"])
         tf.summary.scalar("epoch_accuracy", stats["validation_accuracy"])
     if stats["epoch"] % self.images_every_epochs == 0:
-      self._log_images(step)
+      self.log_images(step)
     self.train_writer.flush()
     self.test_writer.flush()
 
   def on_train_end(self, trainer, results: dict) -> None:
     step = trainer.step_count()
-    self._log_images(step)
+    self.log_images(step)
     with self.session_writer.as_default(step=step):
       tf.summary.scalar(HPARAM_METRICS[0], results["test_accuracy"])
       tf.summary.scalar(HPARAM_METRICS[1], results["test_loss"])
@@ -167,7 +167,8 @@ class TensorBoardLogger:
           tf.summary.histogram(f"activations/{layer.name}", output)
     return result
 
-  def _log_images(self, step: int) -> None:
+  def log_images(self, step: int) -> None:
+    """Writes feature maps, filters and histograms at `step` (once per step)."""
     if step == self._last_image_step:
       return
     self._last_image_step = step

@@ -99,8 +99,8 @@ def distributed_batches(strategy: tf.distribute.Strategy, images: np.ndarray, la
     pipelines = context.num_input_pipelines
     local = replicas // pipelines           # replicas fed by this input pipeline
     first = context.input_pipeline_id * local * per_replica
-    batches = pipeline._batches(images, labels, order, global_batch, seed=seed, epoch=epoch,
-                                shift=shift, skip=skip)
+    batches = pipeline.ordered_batches(images, labels, order, global_batch, seed=seed,
+                                       epoch=epoch, shift=shift, skip=skip)
     return (batches.map(lambda x, y: (x[first:first + local * per_replica],
                                       y[first:first + local * per_replica]))
             .unbatch().batch(per_replica, drop_remainder=True))

@@ -126,7 +126,7 @@ class Trainer:
     self._writer = writer
     self._summary_every = every_steps
     self._gradient_histograms_every = gradient_histograms_every
-    self.train_step = tf.function(self._train_step, input_signature=self._signature)
+    self.train_step = tf.function(self.update, input_signature=self._signature)
     if hasattr(self, "train_steps"):
       self.train_steps = tf.function(self._train_steps,
                                      input_signature=self.train_steps.input_signature)
@@ -206,8 +206,9 @@ class Trainer:
       logits_all = logits_all.write(i, tf.cast(chunk_logits, tf.float32))
     return per_example.concat(), logits_all.concat(), gradients
 
-  def _train_step(self, images: tf.Tensor, labels: tf.Tensor):
-    """One update; returns ``(mean loss, finite)``.
+  def update(self, images: tf.Tensor, labels: tf.Tensor):
+    """One update, uncompiled (``train_step`` is it under ``tf.function``);
+    returns ``(mean loss, finite)``.
 
     A batch whose loss or gradients are not finite changes nothing but the
     ``skipped`` counter: the weights never receive NaN or Inf.
@@ -225,25 +226,24 @@ class Trainer:
         tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in gradients]),
         tf.equal(bad_loss, 0.0))
 
+    def record(mask=None):
+      correct = metrics.correct(labels, logits)
+      self.train_loss.update(per_example, mask=mask)
+      self.train_accuracy.update(correct, mask=mask)
+      if self._writer is not None:
+        self._write_step_summaries(loss, tf.reduce_mean(correct), gradients, variables)
+
     if self.distributed:
       # Assignments that synchronise replicas cannot sit in a tf.cond:
       # run them all, holding the old values when the batch is not finite.
       self.optimizer.apply(gradients, variables, condition=finite)
-      correct = metrics.correct(labels, logits)
-      self.train_loss.update(per_example, mask=finite)
-      self.train_accuracy.update(correct, mask=finite)
+      record(mask=finite)
       self.skipped.assign_add(1 - tf.cast(finite, tf.int64))
-      if self._writer is not None:
-        self._write_step_summaries(loss, tf.reduce_mean(correct), gradients, variables)
       return loss, finite
 
     def update():
       self.optimizer.apply(gradients, variables)
-      correct = metrics.correct(labels, logits)
-      self.train_loss.update(per_example)
-      self.train_accuracy.update(correct)
-      if self._writer is not None:
-        self._write_step_summaries(loss, tf.reduce_mean(correct), gradients, variables)
+      record()
       return tf.constant(True)
 
     def skip():
@@ -282,7 +282,7 @@ class Trainer:
     for i in tf.range(count):
       x, y = pipeline.make_batch(images, labels, order, first + i, config.batch_size,
                                  config.seed, epoch, config.augment_shift)
-      _, finite = self._train_step(x, y)
+      _, finite = self.update(x, y)
       if config.nonfinite == "stop" and not finite:
         break
       done += 1
@@ -294,7 +294,7 @@ class Trainer:
     finite = tf.constant(True)
     for _ in tf.range(count):
       images, labels = next(iterator)
-      _, per_replica = self.strategy.run(self._train_step, args=(images, labels))
+      _, per_replica = self.strategy.run(self.update, args=(images, labels))
       # Every replica computed `finite` from all-reduced values: they agree.
       finite = self.strategy.experimental_local_results(per_replica)[0]
       if self.config.nonfinite == "stop" and not finite:
