@@ -139,7 +139,7 @@ class _TfcnnRunner:
     self.trainer = training.Trainer(self.config, (28, 28, 1),
                                     pipeline.num_batches(len(labels), batch))
     self.micro_batch_size = _MICRO_BATCH.value if self.trainer.uses_micro_batches else 0
-    self.images, self.labels = tf.constant(images), tf.constant(labels.astype(np.int32))
+    self.images, self.labels = self.trainer.data_tensors(images, labels)
     self.order = tf.constant(np.arange(len(labels), dtype=np.int64))
 
   def run(self, steps: int) -> None:
@@ -179,10 +179,10 @@ def _summary_overhead(images: np.ndarray, labels: np.ndarray, repeats: int) -> d
   config = training.TrainConfig(model=_MODEL.value)   # the defaults of experiments.train
   n = min(len(labels), 8000, max(_IMAGES.value, 64))
   steps = pipeline.num_batches(n, config.batch_size)
-  x, y = tf.constant(images[:n]), tf.constant(labels[:n].astype(np.int32))
   order = tf.constant(pipeline.epoch_order(n, 0, 0))
   plain = training.Trainer(config, (28, 28, 1), steps)
   logged = training.Trainer(config, (28, 28, 1), steps)
+  x, y = plain.data_tensors(images[:n], labels[:n])
   probe_x, probe_y = summaries.probes.one_per_class(images[:n], labels[:n])
   logger = summaries.TensorBoardLogger(tempfile.mkdtemp(prefix="tfcnn-tb-"), probe_x, probe_y)
   logger.on_train_begin(logged)
@@ -211,7 +211,7 @@ def _time(fn) -> float:
 def _phases(runner: _TfcnnRunner, steps: int) -> dict:
   """Seconds per batch of forward, backward and update, from three compiled loops."""
   trainer, batch = runner.trainer, runner.config.batch_size
-  x = pipeline.scale(runner.images[:batch])
+  x = runner.images[:batch]
   y = runner.labels[:batch]
 
   # Each loop returns what it computed, so the graph optimiser cannot prune it.
@@ -255,7 +255,7 @@ def _mlp_figure(images, labels, dtype: str) -> dict:
                                 lr_schedule="constant", epochs=35, compute_dtype=dtype)
   steps = pipeline.num_batches(len(labels), 500)
   trainer = training.Trainer(config, (28, 28, 1), steps)
-  x, y = tf.constant(images), tf.constant(labels.astype(np.int32))
+  x, y = trainer.data_tensors(images, labels)
   orders = [tf.constant(pipeline.epoch_order(len(labels), 0, e)) for e in range(35)]
   trainer.train_steps(x, y, orders[0], tf.constant(0, tf.int64), tf.constant(2, tf.int64),
                       tf.constant(0, tf.int64))  # trace

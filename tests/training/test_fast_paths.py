@@ -26,14 +26,51 @@ def test_in_graph_batches_are_the_tf_data_pipelines_batches():
     np.testing.assert_array_equal(gy.numpy(), y.numpy())
 
 
+@pytest.mark.parametrize("dtype", [tf.float32, tf.bfloat16])
+def test_batches_from_pre_scaled_images_equal_batches_scaled_per_step(dtype):
+  rng = np.random.default_rng(3)
+  images = rng.integers(0, 256, (100, 28, 28), dtype=np.uint8)
+  labels = tf.constant(rng.integers(0, 10, 100).astype(np.int32))
+  order = tf.constant(pipeline.epoch_order(100, 5, 1))
+  trainer = training.Trainer(dataclasses.replace(CONFIG, compute_dtype=dtype.name),
+                             (28, 28, 1), 3)
+  prepared, _ = trainer.data_tensors(images, labels.numpy())
+  assert prepared.dtype == dtype and prepared.shape == (100, 28, 28, 1)
+  for index in range(3):
+    per_step, _ = pipeline.make_batch(tf.constant(images), labels, order, index, 48, 5, 1, 2)
+    pre_scaled, _ = pipeline.make_batch(prepared, labels, order, index, 48, 5, 1, 2)
+    assert pre_scaled.dtype == dtype
+    np.testing.assert_array_equal(pre_scaled.numpy(), tf.cast(per_step, dtype).numpy())
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+@pytest.mark.parametrize("where", ["loss", "gradient"])
+def test_the_finite_check_catches_any_nan_or_inf(bad, where):
+  from tfcnn.training.loop import _all_finite
+  losses = np.array([1.0, 2.0, 3.0], np.float32)
+  gradients = [np.ones((4, 3), np.float32), np.zeros(3, np.float32)]
+  assert bool(tf.function(_all_finite)(losses, gradients))
+  if where == "loss":
+    losses[1] = bad
+  else:
+    gradients[0][2, 1] = bad
+  assert not bool(tf.function(_all_finite)(losses, gradients))
+
+
+def test_the_finite_check_does_not_overflow_on_huge_finite_values():
+  from tfcnn.training.loop import _all_finite
+  huge = np.full(1000, 3e38, np.float32)   # sums to Inf; every value is finite
+  assert bool(tf.function(_all_finite)(huge, [huge, tf.cast(huge, tf.bfloat16)]))
+
+
 def test_multi_step_calls_equal_single_steps():
   rng = np.random.default_rng(1)
   images = tf.constant(rng.integers(0, 256, (200, 28, 28), dtype=np.uint8))
   labels = tf.constant(rng.integers(0, 10, 200).astype(np.int32))
   order = tf.constant(pipeline.epoch_order(200, 5, 0))
   one_call, step_by_step = (training.Trainer(CONFIG, (28, 28, 1), 5) for _ in range(2))
-  one_call.train_steps(images, labels, order, tf.constant(0, tf.int64), tf.constant(5, tf.int64),
-                       tf.constant(0, tf.int64))
+  one_call.train_steps(pipeline.scale(images), labels, order, tf.constant(0, tf.int64),
+                       tf.constant(5, tf.int64), tf.constant(0, tf.int64))
   for b in range(5):
     x, y = pipeline.make_batch(images, labels, order, b, 48, 5, 0, 2)
     step_by_step.train_step(x, y)

@@ -1,7 +1,10 @@
 """The ``tf.data`` input pipeline: in-memory uint8 arrays to float batches.
 
-Images stay uint8 in memory (4x smaller than float32) and are scaled to
-[0, 1] float32 per batch. The training order of epoch ``e`` is a
+Datasets stay uint8 in memory (4x smaller than float32); a batch is scaled
+to [0, 1] float32 when it is formed. The training loop, which draws batches
+many times per run, scales its copy of the training images once instead
+(:func:`scale` into the compute precision) and :func:`make_batch` gathers
+from that: the same values, without a cast per step. The training order of epoch ``e`` is a
 permutation drawn from ``(seed, e)`` alone, so any epoch — and any position
 inside it — can be reproduced exactly, which is what exact resume needs.
 """
@@ -12,12 +15,15 @@ import tensorflow as tf
 from tfcnn.data import augment
 
 
-def scale(images: np.ndarray | tf.Tensor) -> tf.Tensor:
-  """uint8 ``[n, h, w]`` (or ``[n, h, w, 1]``) → float32 ``[n, h, w, 1]`` in [0, 1]."""
+def scale(images: np.ndarray | tf.Tensor, dtype: tf.DType = tf.float32) -> tf.Tensor:
+  """uint8 ``[n, h, w]`` (or ``[n, h, w, 1]``) → ``[n, h, w, 1]`` in [0, 1].
+
+  Scaled in float32, then rounded to `dtype` (bfloat16, say) if it differs.
+  """
   images = tf.convert_to_tensor(images)
   if images.shape.rank == 3:
     images = images[..., tf.newaxis]
-  return tf.cast(images, tf.float32) / 255.0
+  return tf.cast(tf.cast(images, tf.float32) / 255.0, dtype)
 
 
 def epoch_order(num_examples: int, seed: int, epoch: int) -> np.ndarray:
@@ -45,6 +51,8 @@ def make_batch(images: tf.Tensor, labels: tf.Tensor, order: tf.Tensor, index: tf
                shift: int = 0) -> tuple[tf.Tensor, tf.Tensor]:
   """Batch number `index` of the example `order`, scaled (and shifted if `shift`).
 
+  `images` are uint8 ``[n, h, w]`` (scaled here, to float32) or already
+  scaled by :func:`scale` (float ``[n, h, w, 1]``, gathered as they are).
   The one definition of a batch, used both by the tf.data pipeline and by the
   training loop's in-graph path, so the two yield the same tensors. The
   shifts are drawn from ``(seed, epoch * 2**20 + index)``.
@@ -52,7 +60,9 @@ def make_batch(images: tf.Tensor, labels: tf.Tensor, order: tf.Tensor, index: tf
   index = tf.cast(index, tf.int64)
   start = index * batch_size
   chosen = order[start:tf.minimum(start + batch_size, tf.shape(order, out_type=tf.int64)[0])]
-  x = scale(tf.gather(images, chosen))
+  x = tf.gather(images, chosen)
+  if x.dtype == tf.uint8:
+    x = scale(x)
   if shift:
     batch_seed = tf.stack([tf.constant(seed, tf.int64), tf.cast(epoch, tf.int64) * 2**20 + index])
     x = augment.random_shift(x, shift, batch_seed)
