@@ -55,6 +55,15 @@ _SUMMARY_OVERHEAD = flags.DEFINE_boolean(
 _ACCURACY_EPOCHS = flags.DEFINE_integer(
     "accuracy_epochs", 0, "Also train tfcnn and Keras this many epochs at each batch size "
     "and precision and compare test accuracy (0: skip).", lower_bound=0)
+_ACCURACY_SEEDS = flags.DEFINE_list(
+    "accuracy_seeds", ["0"], "Seeds of the --accuracy_epochs runs: each comparison is repeated "
+    "once per seed and the means are compared (a single run differs from the next by a few "
+    "tenths of a point).")
+flags.register_validator("accuracy_seeds", lambda seeds: all(s.isdigit() for s in seeds),
+                         "--accuracy_seeds must be non-negative integers")
+flags.register_validator("batch_sizes", lambda sizes: all(s.isdigit() and int(s) > 0
+                                                          for s in sizes),
+                         "--batch_sizes must be positive integers")
 
 # Peak arithmetic: cores x clock x FLOPs per cycle per core. float32 with
 # AVX-512: 2 FMA units x 16 lanes x 2 FLOPs = 64; bfloat16 with AMX: 1024
@@ -149,21 +158,35 @@ class _TfcnnRunner:
     int(done)  # wait for the result
 
 
-def _accuracy(dataset, batch: int, dtype: str, epochs: int, workdir: str) -> dict:
-  """Test accuracy of tfcnn and of Keras after the same epochs, same optimiser."""
-  config = training.TrainConfig(
-      model=_MODEL.value, dataset=dataset.name, batch_size=batch, compute_dtype=dtype,
-      augment_shift=0, lr_schedule="constant", learning_rate=1e-3, epochs=epochs,
-      micro_batch_size=_MICRO_BATCH.value, log_every_steps=10**6)
-  ours = training.train(config, os.path.join(workdir, f"tfcnn-{batch}-{dtype}"), dataset=dataset)
-  model = _keras_model(_MODEL.value, dtype, "false")
-  x = (dataset.train_images[..., None] / 255.0).astype(np.float32)
-  model.fit(x, dataset.train_labels.astype(np.int32), batch_size=batch, epochs=epochs,
-            verbose=0, shuffle=True)
-  _, keras_accuracy = model.evaluate((dataset.test_images[..., None] / 255.0).astype(np.float32),
-                                     dataset.test_labels.astype(np.int32), verbose=0)
-  return {"batch_size": batch, "dtype": dtype, "epochs": epochs,
-          "tfcnn_test_accuracy": ours["test_accuracy"], "keras_test_accuracy": keras_accuracy}
+def _accuracy(dataset, batch: int, dtype: str, epochs: int, seeds: list[int],
+              workdir: str) -> dict:
+  """Test accuracy of tfcnn and (with --keras) of Keras after the same epochs,
+  same optimiser, once per seed; with their means."""
+  entry = {"batch_size": batch, "dtype": dtype, "epochs": epochs, "seeds": seeds,
+           "tfcnn_test_accuracy": []}
+  for seed in seeds:
+    config = training.TrainConfig(
+        model=_MODEL.value, dataset=dataset.name, batch_size=batch, compute_dtype=dtype,
+        augment_shift=0, lr_schedule="constant", learning_rate=1e-3, epochs=epochs, seed=seed,
+        micro_batch_size=_MICRO_BATCH.value, log_every_steps=10**6)
+    ours = training.train(config, os.path.join(workdir, f"tfcnn-{batch}-{dtype}-{seed}"),
+                          dataset=dataset)
+    entry["tfcnn_test_accuracy"].append(ours["test_accuracy"])
+    if _KERAS.value:
+      import keras
+      keras.utils.set_random_seed(seed)
+      model = _keras_model(_MODEL.value, dtype, "false")
+      x = (dataset.train_images[..., None] / 255.0).astype(np.float32)
+      model.fit(x, dataset.train_labels.astype(np.int32), batch_size=batch, epochs=epochs,
+                verbose=0, shuffle=True)
+      _, keras_accuracy = model.evaluate(
+          (dataset.test_images[..., None] / 255.0).astype(np.float32),
+          dataset.test_labels.astype(np.int32), verbose=0)
+      entry.setdefault("keras_test_accuracy", []).append(keras_accuracy)
+  for who in ("tfcnn", "keras"):
+    if f"{who}_test_accuracy" in entry:
+      entry[f"{who}_mean"] = statistics.mean(entry[f"{who}_test_accuracy"])
+  return entry
 
 
 def _summary_overhead(images: np.ndarray, labels: np.ndarray, repeats: int) -> dict:
@@ -343,14 +366,21 @@ def main(argv: list[str]) -> None:
   if _ACCURACY_EPOCHS.value:
     import tempfile
     workdir = tempfile.mkdtemp(prefix="tfcnn-benchmark-")
+    seeds = [int(s) for s in _ACCURACY_SEEDS.value]
     report["accuracy"] = []
     for dtype in _DTYPES.value:
       for batch in [int(b) for b in _BATCH_SIZES.value]:
-        entry = _accuracy(dataset, batch, dtype, _ACCURACY_EPOCHS.value, workdir)
+        entry = _accuracy(dataset, batch, dtype, _ACCURACY_EPOCHS.value, seeds, workdir)
         report["accuracy"].append(entry)
-        print(f"accuracy after {entry['epochs']} epochs, batch {batch}, {dtype}: tfcnn "
-              f"{entry['tfcnn_test_accuracy']:.4f}, keras {entry['keras_test_accuracy']:.4f}",
-              flush=True)
+        print(f"accuracy after {entry['epochs']} epochs, batch {batch}, {dtype}, mean of "
+              f"{len(seeds)} seed(s): " + ", ".join(
+                  f"{who} {entry[who + '_mean']:.4f} ("
+                  + " ".join(f"{a:.4f}" for a in entry[who + "_test_accuracy"]) + ")"
+                  for who in ("tfcnn", "keras") if who + "_mean" in entry), flush=True)
+    means = {(e["batch_size"], e["dtype"]): e["tfcnn_mean"] for e in report["accuracy"]}
+    report["accuracy_bfloat16_minus_float32"] = {
+        str(b): means[(b, "bfloat16")] - means[(b, "float32")]
+        for b, d in means if d == "float32" and (b, "bfloat16") in means}
   if _MLP.value:
     report["mlp_35_epochs"] = [_mlp_figure(images, labels, dtype) for dtype in _DTYPES.value]
     for figure in report["mlp_35_epochs"]:

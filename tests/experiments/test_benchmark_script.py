@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from tests.experiments.script_runner import run
 
 
@@ -31,3 +33,36 @@ def test_tiny_benchmark_writes_well_formed_json(tmp_path):
   assert "batch     16 float32" in result.stdout
   overhead = report["summary_overhead"]
   assert overhead["epoch_seconds_without_logging"] > 0 and "train_step_overhead" in overhead
+
+
+def test_accuracy_comparison_runs_once_per_seed_and_reports_means(tmp_path):
+  out = tmp_path / "benchmark.json"
+  result = run("experiments.benchmark", "--dataset=mnist_sample", "--model=mlp",
+               "--batch_sizes=500", "--dtypes=float32,bfloat16", "--images=1000", "--repeats=1",
+               "--keras_jit=false", "--phases=false", "--mlp=false", "--summary_overhead=false",
+               "--accuracy_epochs=2", "--accuracy_seeds=0,1", f"--out={out}")
+  assert result.returncode == 0, result.stderr[-3000:]
+  report = json.loads(out.read_text())
+  assert [(e["dtype"], e["seeds"]) for e in report["accuracy"]] == [
+      ("float32", [0, 1]), ("bfloat16", [0, 1])]
+  for entry in report["accuracy"]:
+    for who in ("tfcnn", "keras"):
+      accuracies = entry[f"{who}_test_accuracy"]
+      # Two short runs of a small model: better than chance (0.1), not yet good.
+      assert len(accuracies) == 2 and all(0.2 < a <= 1 for a in accuracies), accuracies
+      assert abs(entry[f"{who}_mean"] - sum(accuracies) / 2) < 1e-9
+  f32, bf16 = (e["tfcnn_mean"] for e in report["accuracy"])
+  assert abs(report["accuracy_bfloat16_minus_float32"]["500"] - (bf16 - f32)) < 1e-9
+
+
+@pytest.mark.parametrize("flag, message", [
+    ("--accuracy_seeds=1,x", "--accuracy_seeds must be non-negative integers"),
+    ("--batch_sizes=64,0", "--batch_sizes must be positive integers"),
+])
+def test_bad_lists_are_a_one_line_error_before_any_work(tmp_path, flag, message):
+  out = tmp_path / "benchmark.json"
+  result = run("experiments.benchmark", flag, f"--out={out}")
+  assert result.returncode != 0
+  errors = [l for l in result.stderr.splitlines() if l.startswith("benchmark.py: error:")]
+  assert len(errors) == 1 and message in errors[0], result.stderr
+  assert "Traceback" not in result.stderr and not out.exists()
