@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from tfcnn import training
 from tfcnn.data import pipeline
+from tfcnn.training.finite import all_finite
 
 CONFIG = training.TrainConfig(model="conv4k3-maxpool2-flatten-dense10", batch_size=48, seed=5,
                               augment_shift=2)
@@ -46,21 +47,19 @@ def test_batches_from_pre_scaled_images_equal_batches_scaled_per_step(dtype):
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
 @pytest.mark.parametrize("where", ["loss", "gradient"])
 def test_the_finite_check_catches_any_nan_or_inf(bad, where):
-  from tfcnn.training.loop import _all_finite
   losses = np.array([1.0, 2.0, 3.0], np.float32)
   gradients = [np.ones((4, 3), np.float32), np.zeros(3, np.float32)]
-  assert bool(tf.function(_all_finite)(losses, gradients))
+  assert bool(tf.function(all_finite)(losses, gradients))
   if where == "loss":
     losses[1] = bad
   else:
     gradients[0][2, 1] = bad
-  assert not bool(tf.function(_all_finite)(losses, gradients))
+  assert not bool(tf.function(all_finite)(losses, gradients))
 
 
 def test_the_finite_check_does_not_overflow_on_huge_finite_values():
-  from tfcnn.training.loop import _all_finite
   huge = np.full(1000, 3e38, np.float32)   # sums to Inf; every value is finite
-  assert bool(tf.function(_all_finite)(huge, [huge, tf.cast(huge, tf.bfloat16)]))
+  assert bool(tf.function(all_finite)(huge, [huge, tf.cast(huge, tf.bfloat16)]))
 
 
 def test_multi_step_calls_equal_single_steps():

@@ -35,7 +35,7 @@ from tfcnn import export, losses, metrics, optimizers, spec
 from tfcnn.data import pipeline, sources
 from tfcnn.errors import CheckpointError, ConfigError, TfcnnError
 from tfcnn.layers import BatchNorm, Conv2D
-from tfcnn.training import distribute, results as results_lib
+from tfcnn.training import distribute, finite as finite_lib, results as results_lib
 from tfcnn.training.config import TrainConfig
 
 # Config fields that may change between invocations on one workdir: more
@@ -70,27 +70,6 @@ def make_optimizer(config: TrainConfig, steps_per_epoch: int) -> optimizers.Opti
   elif config.lr_schedule == "cosine":
     lr = optimizers.CosineDecay(lr, decay_steps=total)
   return optimizers.make(config.optimizer, lr, momentum=config.momentum)
-
-
-def _all_finite(per_example: tf.Tensor, gradients: Sequence[tf.Tensor]) -> tf.Tensor:
-  """Whether the losses (of every replica) and the gradients hold no NaN or Inf.
-
-  Tested on one scalar: ``0 · x`` is 0 for every finite x and NaN for
-  ±Inf or NaN, so the sum of ``0 · x`` over all of them is 0 exactly when
-  all are finite (no overflow is possible: the terms are 0). Reducing the
-  float tensors costs a fraction of the per-tensor ``reduce_all(is_finite)``
-  it replaces (boolean reductions are not vectorised), and one cross-replica
-  sum serves every replica. Multiplying by a *tensor* zero keeps the graph
-  optimiser from folding ``x · 0`` away.
-  """
-  zero = tf.zeros([], tf.float32) * tf.cast(tf.shape(per_example)[0] < 0, tf.float32)
-  total = tf.add_n([tf.reduce_sum(per_example * zero)] +
-                   [tf.cast(tf.reduce_sum(g * tf.cast(zero, g.dtype)), tf.float32)
-                    for g in gradients])
-  context = tf.distribute.get_replica_context()
-  if context is not None and context.num_replicas_in_sync > 1:
-    total = context.all_reduce(tf.distribute.ReduceOp.SUM, total)
-  return tf.equal(total, 0.0)
 
 
 class Trainer:
@@ -238,7 +217,7 @@ class Trainer:
     # Summed across replicas first, so that every replica takes the same branch.
     gradients = optimizers.all_reduce_gradients(gradients)
     loss = tf.reduce_mean(per_example)
-    finite = _all_finite(per_example, gradients)
+    finite = finite_lib.all_finite(per_example, gradients)
 
     def record(mask=None):
       correct = metrics.correct(labels, logits)
