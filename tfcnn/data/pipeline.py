@@ -4,9 +4,11 @@ Datasets stay uint8 in memory (4x smaller than float32); a batch is scaled
 to [0, 1] float32 when it is formed. The training loop, which draws batches
 many times per run, scales its copy of the training images once instead
 (:func:`scale` into the compute precision) and :func:`make_batch` gathers
-from that: the same values, without a cast per step. The training order of epoch ``e`` is a
-permutation drawn from ``(seed, e)`` alone, so any epoch — and any position
-inside it — can be reproduced exactly, which is what exact resume needs.
+from that: the same values, without a cast per step.
+
+The training order of epoch ``e`` is a permutation drawn from ``(seed, e)``
+alone, so any epoch — and any position inside it — can be reproduced
+exactly, which is what exact resume needs.
 """
 
 import numpy as np
