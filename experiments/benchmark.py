@@ -20,6 +20,7 @@ import os
 import platform
 import resource
 import statistics
+import tempfile
 import time
 
 import numpy as np
@@ -197,7 +198,6 @@ def _summary_overhead(images: np.ndarray, labels: np.ndarray, repeats: int) -> d
   the step, and at each epoch end the feature maps, filters and histograms
   (timed separately: they run between epochs, not in the step).
   """
-  import tempfile
   from tfcnn import summaries
   config = training.TrainConfig(model=_MODEL.value)   # the defaults of experiments.train
   n = min(len(labels), 8000, max(_IMAGES.value, 64))
@@ -207,17 +207,18 @@ def _summary_overhead(images: np.ndarray, labels: np.ndarray, repeats: int) -> d
   logged = training.Trainer(config, (28, 28, 1), steps)
   x, y = plain.data_tensors(images[:n], labels[:n])
   probe_x, probe_y = summaries.probes.one_per_class(images[:n], labels[:n])
-  logger = summaries.TensorBoardLogger(tempfile.mkdtemp(prefix="tfcnn-tb-"), probe_x, probe_y)
-  logger.on_train_begin(logged)
   args = (x, y, order, tf.constant(0, tf.int64), tf.constant(steps, tf.int64),
           tf.constant(0, tf.int64))
-  for trainer in (plain, logged):
-    int(trainer.train_steps(*args)[0])   # warm up
   plain_t, logged_t, epoch_end_t = [], [], []
-  for _ in range(repeats):
-    plain_t.append(_time(lambda: int(plain.train_steps(*args)[0])))
-    logged_t.append(_time(lambda: int(logged.train_steps(*args)[0])))
-    epoch_end_t.append(_time(lambda: logger.log_images(logged.step_count())))
+  with tempfile.TemporaryDirectory(prefix="tfcnn-tb-", ignore_cleanup_errors=True) as logdir:
+    logger = summaries.TensorBoardLogger(logdir, probe_x, probe_y)
+    logger.on_train_begin(logged)
+    for trainer in (plain, logged):
+      int(trainer.train_steps(*args)[0])   # warm up
+    for _ in range(repeats):
+      plain_t.append(_time(lambda: int(plain.train_steps(*args)[0])))
+      logged_t.append(_time(lambda: int(logged.train_steps(*args)[0])))
+      epoch_end_t.append(_time(lambda: logger.log_images(logged.step_count())))
   step_cost = statistics.median(logged_t) / statistics.median(plain_t) - 1
   return {"batch_size": config.batch_size, "steps_per_epoch": steps,
           "train_step_overhead": step_cost,
@@ -370,19 +371,18 @@ def main(argv: list[str]) -> None:
           f"{o['epoch_end_logging_seconds']:.2f} s per {o['epoch_seconds_without_logging']:.2f} s "
           "epoch", flush=True)
   if _ACCURACY_EPOCHS.value:
-    import tempfile
-    workdir = tempfile.mkdtemp(prefix="tfcnn-benchmark-")
     seeds = [int(s) for s in _ACCURACY_SEEDS.value]
     report["accuracy"] = []
-    for dtype in _DTYPES.value:
-      for batch in [int(b) for b in _BATCH_SIZES.value]:
-        entry = _accuracy(dataset, batch, dtype, _ACCURACY_EPOCHS.value, seeds, workdir)
-        report["accuracy"].append(entry)
-        print(f"accuracy after {entry['epochs']} epochs, batch {batch}, {dtype}, mean of "
-              f"{len(seeds)} seed(s): " + ", ".join(
-                  f"{who} {entry[who + '_mean']:.4f} ("
-                  + " ".join(f"{a:.4f}" for a in entry[who + "_test_accuracy"]) + ")"
-                  for who in ("tfcnn", "keras") if who + "_mean" in entry), flush=True)
+    with tempfile.TemporaryDirectory(prefix="tfcnn-benchmark-") as workdir:
+      for dtype in _DTYPES.value:
+        for batch in [int(b) for b in _BATCH_SIZES.value]:
+          entry = _accuracy(dataset, batch, dtype, _ACCURACY_EPOCHS.value, seeds, workdir)
+          report["accuracy"].append(entry)
+          print(f"accuracy after {entry['epochs']} epochs, batch {batch}, {dtype}, mean of "
+                f"{len(seeds)} seed(s): " + ", ".join(
+                    f"{who} {entry[who + '_mean']:.4f} ("
+                    + " ".join(f"{a:.4f}" for a in entry[who + "_test_accuracy"]) + ")"
+                    for who in ("tfcnn", "keras") if who + "_mean" in entry), flush=True)
     means = {(e["batch_size"], e["dtype"]): e["tfcnn_mean"] for e in report["accuracy"]}
     report["accuracy_bfloat16_minus_float32"] = {
         str(b): means[(b, "bfloat16")] - means[(b, "float32")]
