@@ -153,10 +153,7 @@ class _TfcnnRunner:
     self.order = tf.constant(np.arange(len(labels), dtype=np.int64))
 
   def run(self, steps: int) -> None:
-    done, _ = self.trainer.train_steps(self.images, self.labels, self.order,
-                                       tf.constant(0, tf.int64), tf.constant(steps, tf.int64),
-                                       tf.constant(0, tf.int64))
-    int(done)  # wait for the result
+    self.trainer.run_steps(self.images, self.labels, self.order, 0, steps, 0)
 
 
 def _accuracy(dataset, batch: int, dtype: str, epochs: int, seeds: list[int],
@@ -165,6 +162,9 @@ def _accuracy(dataset, batch: int, dtype: str, epochs: int, seeds: list[int],
   same optimiser, once per seed; with their means."""
   entry = {"batch_size": batch, "dtype": dtype, "epochs": epochs, "seeds": seeds,
            "tfcnn_test_accuracy": []}
+  if _KERAS.value:   # the images tfcnn trains on, scaled once for every seed
+    train_x, test_x = (pipeline.scale(a).numpy() for a in (dataset.train_images,
+                                                           dataset.test_images))
   for seed in seeds:
     config = training.TrainConfig(
         model=_MODEL.value, dataset=dataset.name, batch_size=batch, compute_dtype=dtype,
@@ -177,12 +177,10 @@ def _accuracy(dataset, batch: int, dtype: str, epochs: int, seeds: list[int],
       import keras
       keras.utils.set_random_seed(seed)
       model = _keras_model(_MODEL.value, dtype, "false")
-      x = (dataset.train_images[..., None] / 255.0).astype(np.float32)
-      model.fit(x, dataset.train_labels.astype(np.int32), batch_size=batch, epochs=epochs,
-                verbose=0, shuffle=True)
-      _, keras_accuracy = model.evaluate(
-          (dataset.test_images[..., None] / 255.0).astype(np.float32),
-          dataset.test_labels.astype(np.int32), verbose=0)
+      model.fit(train_x, dataset.train_labels.astype(np.int32), batch_size=batch,
+                epochs=epochs, verbose=0, shuffle=True)
+      _, keras_accuracy = model.evaluate(test_x, dataset.test_labels.astype(np.int32),
+                                         verbose=0)
       entry.setdefault("keras_test_accuracy", []).append(keras_accuracy)
   for who in ("tfcnn", "keras"):
     if f"{who}_test_accuracy" in entry:
@@ -207,17 +205,16 @@ def _summary_overhead(images: np.ndarray, labels: np.ndarray, repeats: int) -> d
   logged = training.Trainer(config, (28, 28, 1), steps)
   x, y = plain.data_tensors(images[:n], labels[:n])
   probe_x, probe_y = summaries.probes.one_per_class(images[:n], labels[:n])
-  args = (x, y, order, tf.constant(0, tf.int64), tf.constant(steps, tf.int64),
-          tf.constant(0, tf.int64))
+  args = (x, y, order, 0, steps, 0)
   plain_t, logged_t, epoch_end_t = [], [], []
   with tempfile.TemporaryDirectory(prefix="tfcnn-tb-", ignore_cleanup_errors=True) as logdir:
     logger = summaries.TensorBoardLogger(logdir, probe_x, probe_y)
     logger.on_train_begin(logged)
     for trainer in (plain, logged):
-      int(trainer.train_steps(*args)[0])   # warm up
+      trainer.run_steps(*args)   # warm up
     for _ in range(repeats):
-      plain_t.append(_time(lambda: int(plain.train_steps(*args)[0])))
-      logged_t.append(_time(lambda: int(logged.train_steps(*args)[0])))
+      plain_t.append(_time(lambda: plain.run_steps(*args)))
+      logged_t.append(_time(lambda: logged.run_steps(*args)))
       epoch_end_t.append(_time(lambda: logger.log_images(logged.step_count())))
   step_cost = statistics.median(logged_t) / statistics.median(plain_t) - 1
   return {"batch_size": config.batch_size, "steps_per_epoch": steps,
@@ -287,12 +284,10 @@ def _mlp_figure(images, labels, dtype: str) -> dict:
   trainer = training.Trainer(config, (28, 28, 1), steps)
   x, y = trainer.data_tensors(images, labels)
   orders = [tf.constant(pipeline.epoch_order(len(labels), 0, e)) for e in range(35)]
-  trainer.train_steps(x, y, orders[0], tf.constant(0, tf.int64), tf.constant(2, tf.int64),
-                      tf.constant(0, tf.int64))  # trace
+  trainer.run_steps(x, y, orders[0], 0, 2, 0)  # trace
   start = time.perf_counter()
   for epoch in range(35):
-    int(trainer.train_steps(x, y, orders[epoch], tf.constant(0, tf.int64),
-                            tf.constant(steps, tf.int64), tf.constant(epoch, tf.int64))[0])
+    trainer.run_steps(x, y, orders[epoch], 0, steps, epoch)
   seconds = time.perf_counter() - start
   return {"epochs": 35, "images": len(labels), "batch_size": 500, "dtype": dtype,
           "seconds": seconds,
@@ -328,7 +323,7 @@ def main(argv: list[str]) -> None:
       ours.run(min(steps, 2))  # trace + warm up
       keras_models = {}
       if _KERAS.value:
-        kx = (images[:n, ..., None] / 255.0).astype(np.float32)
+        kx = pipeline.scale(images[:n]).numpy()
         ky = labels[:n].astype(np.int32)
         for jit in _KERAS_JIT.value:
           keras_models[jit] = _keras_model(_MODEL.value, dtype, jit)

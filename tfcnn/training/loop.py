@@ -297,6 +297,18 @@ class Trainer:
       done += 1
     return done, finite
 
+  def run_steps(self, images: tf.Tensor, labels: tf.Tensor, order: tf.Tensor, first: int,
+                count: int, epoch: int) -> tuple[int, bool]:
+    """:meth:`train_steps` from Python: batches ``first .. first + count - 1``
+    of `epoch`; waits for them and returns ``(batches done, finite)``.
+
+    `images` and `labels` as :meth:`data_tensors` makes them; `order` the
+    epoch's example order (:func:`tfcnn.data.pipeline.epoch_order`).
+    """
+    done, finite = self.train_steps(images, labels, order, tf.constant(first, tf.int64),
+                                    tf.constant(count, tf.int64), tf.constant(epoch, tf.int64))
+    return int(done), bool(finite)
+
   def _eval_step(self, images: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
     logits = self.model(tf.cast(images, self.compute_dtype), training=False)
     per_example = losses.sparse_softmax_cross_entropy(labels, logits)
@@ -432,9 +444,7 @@ def _run_epoch(trainer: Trainer, manager: tf.train.CheckpointManager, stop: _Sto
   else:
     images, labels = trainer.data_tensors(train_x, train_y)
     order = tf.constant(pipeline.epoch_order(len(train_x), config.seed, epoch))
-    run = lambda first, count: trainer.train_steps(
-        images, labels, order, tf.constant(first, tf.int64), tf.constant(count, tf.int64),
-        tf.constant(epoch, tf.int64))
+    run = lambda first, count: trainer.run_steps(images, labels, order, first, count, epoch)
   steps = trainer.steps_per_epoch
   total_batches = steps * config.epochs
   every = config.checkpoint_every_steps
