@@ -102,16 +102,15 @@ class Trainer:
         train_loss=self.train_loss, train_accuracy=self.train_accuracy)
     self._signature = [tf.TensorSpec([None, *input_shape], tf.float32, name="images"),
                        tf.TensorSpec([None], tf.int32, name="labels")]
-    self.attach_summaries(None)
-    self.eval_step = tf.function(self._eval_step, input_signature=self._signature)
-    self.distributed_steps = tf.function(self._distributed_steps)
-    self.train_steps = tf.function(self._train_steps, input_signature=[
+    self._steps_signature = [
         tf.TensorSpec([None, *input_shape], self.compute_dtype, name="images"),
         tf.TensorSpec([None], tf.int32, name="labels"),
         tf.TensorSpec([None], tf.int64, name="order"),
         tf.TensorSpec([], tf.int64, name="first"),
         tf.TensorSpec([], tf.int64, name="count"),
-        tf.TensorSpec([], tf.int64, name="epoch")])
+        tf.TensorSpec([], tf.int64, name="epoch")]
+    self.eval_step = tf.function(self._eval_step, input_signature=self._signature)
+    self.attach_summaries(None)   # compiles the train steps
 
   def attach_summaries(self, writer: tf.summary.SummaryWriter | None, every_steps: int = 100,
                        gradient_histograms_every: int = 0) -> None:
@@ -120,16 +119,14 @@ class Trainer:
     Inside the compiled step, every `every_steps` steps: ``loss``,
     ``accuracy``, ``learning_rate``, ``gradient_norm``; every
     `gradient_histograms_every` steps (0: never) a histogram per gradient.
-    The step is recompiled so that it captures the writer.
+    The steps are (re)compiled here so that they capture the writer.
     """
     self._writer = writer
     self._summary_every = every_steps
     self._gradient_histograms_every = gradient_histograms_every
     self.train_step = tf.function(self.update, input_signature=self._signature)
-    if hasattr(self, "train_steps"):
-      self.train_steps = tf.function(self._train_steps,
-                                     input_signature=self.train_steps.input_signature)
-      self.distributed_steps = tf.function(self._distributed_steps)
+    self.train_steps = tf.function(self._train_steps, input_signature=self._steps_signature)
+    self.distributed_steps = tf.function(self._distributed_steps)
 
   @property
   def step(self) -> tf.Variable:
