@@ -62,6 +62,12 @@ def prepare_workdir(path: str) -> pathlib.Path:
   return workdir
 
 
+def flag_names(namespace: dict) -> list[str]:
+  """The flags a script defines: the names of the ``FlagHolder``s in its
+  `namespace` (pass ``globals()``), in definition order."""
+  return [value.name for value in namespace.values() if isinstance(value, flags.FlagHolder)]
+
+
 def write_flags(workdir: pathlib.Path, names: list[str]) -> None:
   """Writes the values of the flags called `names` to ``workdir/flags.json``."""
   values = {name: flags.FLAGS[name].value for name in names}

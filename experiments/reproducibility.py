@@ -46,8 +46,7 @@ _TEST_LIMIT = flags.DEFINE_integer("test_limit", 0, "Use only the first N test i
 _TENSORBOARD = flags.DEFINE_boolean("tensorboard", True, "TensorBoard logs per run.")
 
 NULL_SEED_OFFSET = 100_000
-FLAG_NAMES = ["runs", "seeds", "epochs", "dataset", "data_dir", "model", "workdir",
-              "probe_size", "batch_size", "train_limit", "test_limit", "tensorboard"]
+FLAG_NAMES = common.flag_names(globals())   # all of the above, recorded with the study
 
 
 common.register_spec_validator("model")

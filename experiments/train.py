@@ -91,14 +91,7 @@ _PROBES_PER_CLASS = flags.DEFINE_integer("probes_per_class", 1,
 _HISTOGRAMS = flags.DEFINE_boolean("histograms", True,
                                    "Histograms of weights, gradients, activations.")
 
-FLAG_NAMES = ["dataset", "data_dir", "model", "epochs", "batch_size", "optimizer",
-              "learning_rate", "momentum", "lr_schedule", "augment_shift", "l1", "l2", "seed", "workdir",
-              "deterministic", "validation_fraction", "train_limit", "test_limit",
-              "checkpoint_every_steps", "log_every_steps", "download", "compute_dtype",
-              "micro_batch_size", "steps_per_call", "strategy", "num_cpu_devices", "nonfinite",
-              "tensorboard",
-              "summary_every_steps", "images_every_epochs", "filters_per_layer",
-              "probes_per_class", "histograms"]
+FLAG_NAMES = common.flag_names(globals())   # all of the above, recorded with each run
 
 
 common.register_spec_validator("model")

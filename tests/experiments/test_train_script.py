@@ -20,6 +20,8 @@ def test_trains_writes_the_workdir_and_resumes_instead_of_restarting(tmp_path):
     assert (workdir / name).exists(), name
   flags = json.loads((workdir / "flags.json").read_text())
   assert flags["train_limit"] == 256 and flags["dataset"] == "mnist_sample"
+  assert {"seed", "compute_dtype", "augment_shift", "histograms"} <= set(flags)
+  assert "verbosity" not in flags   # absl's own flags are not part of the run
   results = json.loads((workdir / "results.json").read_text())
   assert results["dataset"] == "mnist_sample" and results["steps"] == 8
   model = tf.saved_model.load(str(workdir / "saved_model"))
