@@ -6,7 +6,9 @@ the two, and reports the median of --repeats: images/s, the ratio
 tfcnn/Keras, GFLOP/s and the fraction of this machine's peak, peak memory,
 and a per-phase breakdown of tfcnn's step (forward, backward, update).
 Warm-up (tracing, first calls) is excluded. It also trains the `mlp` preset
-35 epochs at batch 500 (the seed series' figure to beat: 7.3 s).
+35 epochs at batch 500 (the seed series' figure to beat: 7.3 s), in a fresh
+process per thread setting (TensorFlow's thread pools are fixed per process),
+alternating the settings.
 
   python -m experiments.benchmark                      # the full table
   python -m experiments.benchmark --batch_sizes=500 --repeats=1 --images=4000  # quick
@@ -15,7 +17,9 @@ Writes benchmark.json (--out) and prints a table. Benchmarks are not tests:
 figures depend on the machine and on what else it is doing.
 """
 
+import dataclasses
 import json
+import multiprocessing
 import os
 import platform
 import resource
@@ -28,7 +32,7 @@ import tensorflow as tf
 from absl import app, flags, logging
 
 from experiments import common
-from tfcnn import geometry, spec, training
+from tfcnn import geometry, spec, threads, training
 from tfcnn.data import pipeline, sources
 
 _BATCH_SIZES = flags.DEFINE_list("batch_sizes", ["64", "500", "20000"], "Batch sizes.")
@@ -46,6 +50,10 @@ _KERAS_JIT = flags.DEFINE_list(
     "CPUs) and/or 'auto' (Keras's default). The ratio is reported against each.")
 _PHASES = flags.DEFINE_boolean("phases", True, "Per-phase breakdown of tfcnn's step.")
 _MLP = flags.DEFINE_boolean("mlp", True, "Time the mlp preset, 35 epochs at batch 500.")
+_MLP_THREADS = flags.DEFINE_list(
+    "mlp_threads", ["0", "1"], "Thread settings for the mlp figure, each timed in a fresh "
+    "process: 0 = TensorFlow's choice (as --inter_op_threads=0 --intra_op_threads=0), N = N "
+    "inter-op and N intra-op threads.")
 _MICRO_BATCH = flags.DEFINE_integer("micro_batch_size", 128,
                                     "tfcnn micro-batch size for larger batches (0: off).",
                                     lower_bound=0)
@@ -62,6 +70,8 @@ _ACCURACY_SEEDS = flags.DEFINE_list(
     "tenths of a point).")
 flags.register_validator("accuracy_seeds", lambda seeds: all(s.isdigit() for s in seeds),
                          "--accuracy_seeds must be non-negative integers")
+flags.register_validator("mlp_threads", lambda values: all(v.isdigit() for v in values),
+                         "--mlp_threads must be non-negative integers")
 flags.register_validator("batch_sizes", lambda sizes: all(s.isdigit() and int(s) > 0
                                                           for s in sizes),
                          "--batch_sizes must be positive integers")
@@ -71,6 +81,8 @@ flags.register_validator("batch_sizes", lambda sizes: all(s.isdigit() and int(s)
 # (Intel's figure for one AMX tile unit). The clock is the nominal one from
 # /proc/cpuinfo; turbo is not counted, so the fractions are upper bounds.
 FLOPS_PER_CYCLE = {"float32": 64, "bfloat16": 1024}
+
+_INTER_OP_THREADS, _INTRA_OP_THREADS = common.define_thread_flags()
 
 
 def _clock_ghz() -> float:
@@ -276,8 +288,14 @@ def _phases(runner: _TfcnnRunner, steps: int) -> dict:
           "step_s": result["step"]}
 
 
-def _mlp_figure(images, labels, dtype: str) -> dict:
-  """The mlp preset, 35 epochs over the training set at batch 500 (training only)."""
+def _mlp_figure(dataset_name: str, dtype: str, pool_size: int) -> tuple[float, float]:
+  """``(seconds, train accuracy in the last epoch)`` of the mlp preset
+  trained 35 epochs over the training set at batch 500 (training only), on
+  `pool_size` inter-op and intra-op threads (0: TensorFlow's choice). Runs in
+  a fresh process (see :func:`_mlp_figures`)."""
+  threads.configure(threads.Threads(inter_op=pool_size, intra_op=pool_size))
+  dataset = sources.load(dataset_name)
+  images, labels = dataset.train_images, dataset.train_labels
   config = training.TrainConfig(model="mlp", batch_size=500, augment_shift=0,
                                 lr_schedule="constant", epochs=35, compute_dtype=dtype)
   steps = pipeline.num_batches(len(labels), 500)
@@ -288,17 +306,35 @@ def _mlp_figure(images, labels, dtype: str) -> dict:
   start = time.perf_counter()
   for epoch in range(35):
     trainer.run_steps(x, y, orders[epoch], 0, steps, epoch)
-  seconds = time.perf_counter() - start
-  return {"epochs": 35, "images": len(labels), "batch_size": 500, "dtype": dtype,
-          "seconds": seconds,
-          "seed_series_seconds": 7.3, "train_accuracy_last_epoch":
-          float(trainer.train_accuracy.result())}
+  return time.perf_counter() - start, float(trainer.train_accuracy.result())
+
+
+def _mlp_figures(dataset_name: str, num_images: int, dtypes: list[str], pool_sizes: list[int],
+                 repeats: int) -> list[dict]:
+  """The mlp figure per precision and thread setting, median of `repeats`.
+
+  Each measurement runs in a fresh process, because TensorFlow sizes its
+  thread pools once per process; the settings are alternated.
+  """
+  runs = {(d, p): [] for d in dtypes for p in pool_sizes}
+  context = multiprocessing.get_context("spawn")
+  for _ in range(repeats):
+    for key, results in runs.items():
+      with context.Pool(1) as pool:
+        results.append(pool.apply(_mlp_figure, (dataset_name, *key)))
+  return [{"epochs": 35, "images": num_images, "batch_size": 500, "dtype": d,
+           "threads": p or "tensorflow",
+           "seconds": statistics.median(s for s, _ in results),
+           "seconds_all": [s for s, _ in results],
+           "train_accuracy_last_epoch": [a for _, a in results], "seed_series_seconds": 7.3}
+          for (d, p), results in runs.items()]
 
 
 @common.user_errors
 def main(argv: list[str]) -> None:
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+  common.configure_threads(_INTER_OP_THREADS, _INTRA_OP_THREADS)
   dataset = sources.load(_DATASET.value, fallback_to_sample=True) \
       if _DATASET.value != "fashion_mnist" else _load_fashion_or_sample()
   images, labels = dataset.train_images, dataset.train_labels
@@ -306,6 +342,7 @@ def main(argv: list[str]) -> None:
   cores = os.cpu_count() or 1
   clock = _clock_ghz()
   report = {"machine": {"cpu": _cpu_name(), "cores": cores, "clock_ghz": clock,
+                        "threads": dataclasses.asdict(threads.current()),
                         "amx_bf16": _has_amx(), "tensorflow": tf.__version__,
                         "peak_gflops": {d: cores * clock * f for d, f in FLOPS_PER_CYCLE.items()},
                         "peak_method": "cores x nominal clock x FLOPs/cycle/core (float32: "
@@ -383,10 +420,12 @@ def main(argv: list[str]) -> None:
         str(b): means[(b, "bfloat16")] - means[(b, "float32")]
         for b, d in means if d == "float32" and (b, "bfloat16") in means}
   if _MLP.value:
-    report["mlp_35_epochs"] = [_mlp_figure(images, labels, dtype) for dtype in _DTYPES.value]
+    report["mlp_35_epochs"] = _mlp_figures(dataset.name, len(labels), _DTYPES.value,
+                                           [int(n) for n in _MLP_THREADS.value], _REPEATS.value)
     for figure in report["mlp_35_epochs"]:
-      print(f"mlp, 35 epochs x {len(labels)} images at batch 500, {figure['dtype']}: "
-            f"{figure['seconds']:.2f} s (seed series: 7.3 s)")
+      print(f"mlp, 35 epochs x {len(labels)} images at batch 500, {figure['dtype']}, "
+            f"threads {figure['threads']}: {figure['seconds']:.2f} s (median of "
+            f"{len(figure['seconds_all'])}; seed series: 7.3 s)", flush=True)
   with open(_OUT.value, "w") as f:
     json.dump(report, f, indent=2)
   print(f"wrote {_OUT.value}")

@@ -46,6 +46,7 @@ _TEST_LIMIT = flags.DEFINE_integer("test_limit", 0, "Use only the first N test i
 _TENSORBOARD = flags.DEFINE_boolean("tensorboard", True, "TensorBoard logs per run.")
 
 NULL_SEED_OFFSET = 100_000
+_INTER_OP_THREADS, _INTRA_OP_THREADS = common.define_thread_flags()
 FLAG_NAMES = common.flag_names(globals())   # all of the above, recorded with the study
 
 
@@ -183,6 +184,7 @@ def _markdown(report: dict) -> str:
 def main(argv: list[str]) -> None:
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+  common.configure_threads(_INTER_OP_THREADS, _INTRA_OP_THREADS)
   seeds = _seeds()
   model_name = _MODEL.value if _MODEL.value in spec.PRESETS else "custom"
   workdir = common.prepare_workdir(_WORKDIR.value or f"runs/repro-{_DATASET.value}-{model_name}")

@@ -91,6 +91,7 @@ _PROBES_PER_CLASS = flags.DEFINE_integer("probes_per_class", 1,
 _HISTOGRAMS = flags.DEFINE_boolean("histograms", True,
                                    "Histograms of weights, gradients, activations.")
 
+_INTER_OP_THREADS, _INTRA_OP_THREADS = common.define_thread_flags()
 FLAG_NAMES = common.flag_names(globals())   # all of the above, recorded with each run
 
 
@@ -135,7 +136,9 @@ def default_workdir(config: training.TrainConfig) -> str:
 def main(argv: list[str]) -> None:
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-  # First: a multi-worker strategy must start before TensorFlow does anything else.
+  # First: thread pools and a multi-worker strategy must be set up before
+  # TensorFlow does anything else.
+  common.configure_threads(_INTER_OP_THREADS, _INTRA_OP_THREADS)
   strategy = distribute.make_strategy(_STRATEGY.value, _NUM_CPU_DEVICES.value)
   chief = distribute.is_chief(strategy)
   config = config_from_flags()
