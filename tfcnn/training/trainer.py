@@ -1,0 +1,310 @@
+"""One run's model, optimiser, metrics, checkpoint and compiled train steps.
+
+A :class:`Trainer` compiles its steps once, with fixed input signatures (no
+retracing across batch sizes):
+
+* ``train_step(images, labels)``: one update;
+* ``train_steps(images, labels, order, first, count, epoch)``: many updates
+  in one call, batches formed in-graph from the training set held in memory;
+* ``distributed_steps(iterator, count)``: many updates under a
+  ``tf.distribute`` strategy, from a distributed dataset.
+
+Each update is :meth:`Trainer.update`: forward and backward pass (over
+micro-batches for large float32 batches), one cross-replica gradient sum, a
+NaN/Inf guard, the optimiser step, running metrics and, when attached,
+TensorBoard scalars. :func:`tfcnn.training.train` drives it over epochs.
+"""
+
+import json
+from typing import Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from tfcnn import losses, metrics, optimizers, spec
+from tfcnn.data import pipeline
+from tfcnn.layers import BatchNorm, Conv2D
+from tfcnn.training import distribute, finite as finite_lib
+from tfcnn.training.config import TrainConfig
+
+
+def make_optimizer(config: TrainConfig, steps_per_epoch: int) -> optimizers.Optimizer:
+  """The optimiser and learning-rate schedule that `config` asks for."""
+  total = max(1, steps_per_epoch * config.epochs)
+  lr = config.learning_rate
+  if config.lr_schedule == "exponential":
+    lr = optimizers.ExponentialDecay(lr, decay_steps=steps_per_epoch, decay_rate=0.9)
+  elif config.lr_schedule == "cosine":
+    lr = optimizers.CosineDecay(lr, decay_steps=total)
+  return optimizers.make(config.optimizer, lr, momentum=config.momentum)
+
+
+class Trainer:
+  """Model, optimiser, metrics, checkpoint and compiled steps of one run."""
+
+  def __init__(self, config: TrainConfig, input_shape: Sequence[int],
+               steps_per_epoch: int, strategy: tf.distribute.Strategy | None = None):
+    self.config = config
+    self.steps_per_epoch = steps_per_epoch
+    self.strategy = strategy or tf.distribute.get_strategy()
+    self.distributed = distribute.is_distributed(self.strategy)
+    self.compute_dtype = tf.as_dtype(config.compute_dtype)
+    with self.strategy.scope():
+      self.model = spec.build(config.model, seed=config.seed, input_shape=input_shape)
+      self.optimizer = make_optimizer(config, steps_per_epoch)
+      self.optimizer.build(self.model.trainable_variables)
+      self.skipped = tf.Variable(0, dtype=tf.int64, trainable=False, name="skipped_batches",
+                                 aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+      self.train_loss = metrics.Mean("train_loss")
+      self.train_accuracy = metrics.Mean("train_accuracy")
+      self.eval_loss = metrics.Mean("eval_loss")
+      self.eval_accuracy = metrics.Mean("eval_accuracy")
+    # Host-side progress, updated from Python identically on every worker.
+    self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+    self.position = tf.Variable(0, dtype=tf.int64, trainable=False, name="position")
+    self.history = tf.Variable("[]", dtype=tf.string, trainable=False, name="history")
+    self.checkpoint = tf.train.Checkpoint(
+        model=self.model, optimizer=self.optimizer, epoch=self.epoch,
+        position=self.position, history=self.history, skipped=self.skipped,
+        train_loss=self.train_loss, train_accuracy=self.train_accuracy)
+    self._signature = [tf.TensorSpec([None, *input_shape], tf.float32, name="images"),
+                       tf.TensorSpec([None], tf.int32, name="labels")]
+    self._steps_signature = [
+        tf.TensorSpec([None, *input_shape], self.compute_dtype, name="images"),
+        tf.TensorSpec([None], tf.int32, name="labels"),
+        tf.TensorSpec([None], tf.int64, name="order"),
+        tf.TensorSpec([], tf.int64, name="first"),
+        tf.TensorSpec([], tf.int64, name="count"),
+        tf.TensorSpec([], tf.int64, name="epoch")]
+    self.eval_step = tf.function(self._eval_step, input_signature=self._signature)
+    self.attach_summaries(None)   # compiles the train steps
+
+  def attach_summaries(self, writer: tf.summary.SummaryWriter | None, every_steps: int = 100,
+                       gradient_histograms_every: int = 0) -> None:
+    """Makes the train step write scalars (and gradient histograms) to `writer`.
+
+    Inside the compiled step, every `every_steps` steps: ``loss``,
+    ``accuracy``, ``learning_rate``, ``gradient_norm``; every
+    `gradient_histograms_every` steps (0: never) a histogram per gradient.
+    The steps are (re)compiled here so that they capture the writer.
+    """
+    self._writer = writer
+    self._summary_every = every_steps
+    self._gradient_histograms_every = gradient_histograms_every
+    self.train_step = tf.function(self.update, input_signature=self._signature)
+    self.train_steps = tf.function(self._train_steps, input_signature=self._steps_signature)
+    self.distributed_steps = tf.function(self._distributed_steps)
+
+  @property
+  def step(self) -> tf.Variable:
+    """The global step (optimiser updates so far)."""
+    return self.optimizer.step
+
+  def step_count(self) -> int:
+    """The global step as a Python int (also for a distributed variable)."""
+    return int(self.optimizer.step.numpy())
+
+  def skipped_count(self) -> int:
+    """Batches skipped for a non-finite loss or gradient, as a Python int."""
+    return int(self.skipped.numpy())
+
+  @property
+  def uses_micro_batches(self) -> bool:
+    """Whether batches larger than ``micro_batch_size`` are split.
+
+    Only where it pays and changes nothing: float32 compute (bfloat16 runs on
+    matrix units that prefer whole batches), models with conv layers (whose
+    large activations are what overflows the caches), and never with batch
+    norm (whose batch statistics would change with the split). Measured with
+    ``experiments/benchmark.py``.
+    """
+    layers = self.model.layers
+    return (bool(self.config.micro_batch_size)
+            and self.config.micro_batch_size < self.config.batch_size
+            and self.compute_dtype == tf.float32
+            and any(isinstance(l, Conv2D) for l in layers)
+            and not any(isinstance(l, BatchNorm) for l in layers))
+
+  def _forward_loss(self, images, labels, weight):
+    """Per-example loss, logits, and `weight` x the summed loss (a tape target)."""
+    logits = self.model(tf.cast(images, self.compute_dtype), training=True)
+    per_example = losses.sparse_softmax_cross_entropy(labels, logits)
+    return per_example, logits, tf.reduce_sum(per_example) * weight
+
+  def loss_and_gradients(self, images: tf.Tensor, labels: tf.Tensor):
+    """Per-example losses, logits, and gradients of the mean loss + penalty.
+
+    Batches larger than ``micro_batch_size`` are processed in micro-batches
+    whose gradients are summed: the same gradient as the whole batch at once
+    (up to float rounding), with cache-sized work.
+    """
+    variables = self.model.trainable_variables
+    n = tf.shape(labels)[0]
+    # The mean over the *global* batch (tf.nn.compute_average_loss's
+    # convention): under a strategy, replicas hold equal slices of it.
+    context = tf.distribute.get_replica_context()
+    replicas = context.num_replicas_in_sync if context is not None else 1
+    weight = 1.0 / tf.cast(n * replicas, tf.float32)
+    if not self.uses_micro_batches:
+      with tf.GradientTape() as tape:
+        per_example, logits, loss = self._forward_loss(images, labels, weight)
+        total = loss + tf.nn.scale_regularization_loss(optimizers.l1_l2_penalty(
+            self.model.kernels, self.config.l1, self.config.l2))
+      return per_example, logits, tape.gradient(total, variables)
+    with tf.GradientTape() as tape:
+      penalty = tf.nn.scale_regularization_loss(
+          optimizers.l1_l2_penalty(self.model.kernels, self.config.l1, self.config.l2))
+    gradients = [tf.zeros_like(v) if g is None else g
+                 for v, g in zip(variables, tape.gradient(penalty, variables))]
+    size = self.config.micro_batch_size
+    chunks = (n + size - 1) // size
+    per_example = tf.TensorArray(tf.float32, size=chunks, infer_shape=False)
+    logits_all = tf.TensorArray(tf.float32, size=chunks, infer_shape=False)
+    for i in tf.range(chunks):
+      x, y = images[i * size:(i + 1) * size], labels[i * size:(i + 1) * size]
+      with tf.GradientTape() as tape:
+        chunk_loss, chunk_logits, loss = self._forward_loss(x, y, weight)
+      gradients = [a + g for a, g in zip(gradients, tape.gradient(loss, variables))]
+      per_example = per_example.write(i, chunk_loss)
+      logits_all = logits_all.write(i, tf.cast(chunk_logits, tf.float32))
+    return per_example.concat(), logits_all.concat(), gradients
+
+  def update(self, images: tf.Tensor, labels: tf.Tensor):
+    """One update, uncompiled (``train_step`` is it under ``tf.function``);
+    returns ``(mean loss, finite)``.
+
+    A batch whose loss or gradients are not finite changes nothing but the
+    ``skipped`` counter: the weights never receive NaN or Inf.
+    """
+    per_example, logits, gradients = self.loss_and_gradients(images, labels)
+    variables = self.model.trainable_variables
+    # Summed across replicas first, so that every replica takes the same branch.
+    gradients = optimizers.all_reduce_gradients(gradients)
+    loss = tf.reduce_mean(per_example)
+    finite = finite_lib.all_finite(per_example, gradients)
+
+    def record(mask=None):
+      correct = metrics.correct(labels, logits)
+      self.train_loss.update(per_example, mask=mask)
+      self.train_accuracy.update(correct, mask=mask)
+      if self._writer is not None:
+        self._write_step_summaries(loss, tf.reduce_mean(correct), gradients, variables)
+
+    if self.distributed:
+      # Assignments that synchronise replicas cannot sit in a tf.cond:
+      # run them all, holding the old values when the batch is not finite.
+      self.optimizer.apply(gradients, variables, condition=finite)
+      record(mask=finite)
+      self.skipped.assign_add(1 - tf.cast(finite, tf.int64))
+      return loss, finite
+
+    def update():
+      self.optimizer.apply(gradients, variables)
+      record()
+      return tf.constant(True)
+
+    def skip():
+      self.skipped.assign_add(1)
+      return tf.constant(False)
+
+    return loss, tf.cond(finite, update, skip)
+
+  def _write_step_summaries(self, loss, accuracy, gradients, variables) -> None:
+    step = self.step  # already counts this update
+    # Summary tags take the enclosing name scope ("while/cond/loss" inside the
+    # multi-step loop); reset it so the tags are the same in every code path.
+    with tf.compat.v1.name_scope(None), self._writer.as_default(step=step):
+      with tf.summary.record_if(step % self._summary_every == 0):
+        tf.summary.scalar("loss", loss)
+        tf.summary.scalar("accuracy", accuracy)
+        tf.summary.scalar("learning_rate", self.optimizer.learning_rate(step - 1))
+        tf.summary.scalar("gradient_norm", tf.linalg.global_norm(gradients))
+      if self._gradient_histograms_every:
+        with tf.summary.record_if(step % self._gradient_histograms_every == 0):
+          for gradient, variable in zip(gradients, variables):
+            tf.summary.histogram(f"gradients/{variable.name.split(':')[0]}", gradient)
+
+  def _train_steps(self, images, labels, order, first, count, epoch):
+    """Batches ``first .. first + count - 1`` of an epoch in one compiled call.
+
+    Batches are formed in-graph by :func:`tfcnn.data.pipeline.make_batch`
+    (the same values as the tf.data pipeline) from the training images held
+    in memory already scaled, in the compute precision
+    (:meth:`data_tensors`), so there is no Python between steps and no
+    per-step cast. In ``nonfinite="stop"`` mode the loop ends at the first
+    non-finite batch, which is not applied.
+    Returns ``(batches done, finite)``.
+    """
+    config = self.config
+    done = tf.constant(0, tf.int64)
+    finite = tf.constant(True)
+    for i in tf.range(count):
+      x, y = pipeline.make_batch(images, labels, order, first + i, config.batch_size,
+                                 config.seed, epoch, config.augment_shift)
+      _, finite = self.update(x, y)
+      if config.nonfinite == "stop" and not finite:
+        break
+      done += 1
+    return done, finite
+
+  def _distributed_steps(self, iterator, count: tf.Tensor):
+    """Like :meth:`_train_steps`, under the strategy, from a distributed iterator."""
+    done = tf.constant(0, tf.int64)
+    finite = tf.constant(True)
+    for _ in tf.range(count):
+      images, labels = next(iterator)
+      _, per_replica = self.strategy.run(self.update, args=(images, labels))
+      # Every replica computed `finite` from all-reduced values: they agree.
+      finite = self.strategy.experimental_local_results(per_replica)[0]
+      if self.config.nonfinite == "stop" and not finite:
+        break
+      done += 1
+    return done, finite
+
+  def run_steps(self, images: tf.Tensor, labels: tf.Tensor, order: tf.Tensor, first: int,
+                count: int, epoch: int) -> tuple[int, bool]:
+    """:meth:`train_steps` from Python: batches ``first .. first + count - 1``
+    of `epoch`; waits for them and returns ``(batches done, finite)``.
+
+    `images` and `labels` as :meth:`data_tensors` makes them; `order` the
+    epoch's example order (:func:`tfcnn.data.pipeline.epoch_order`).
+    """
+    done, finite = self.train_steps(images, labels, order, tf.constant(first, tf.int64),
+                                    tf.constant(count, tf.int64), tf.constant(epoch, tf.int64))
+    return int(done), bool(finite)
+
+  def _eval_step(self, images: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
+    logits = self.model(tf.cast(images, self.compute_dtype), training=False)
+    per_example = losses.sparse_softmax_cross_entropy(labels, logits)
+    self.eval_loss.update(per_example)
+    self.eval_accuracy.update(metrics.correct(labels, logits))
+    return tf.reduce_mean(per_example)
+
+  def data_tensors(self, images: np.ndarray, labels: np.ndarray) -> tuple[tf.Tensor, tf.Tensor]:
+    """The training arrays as :meth:`train_steps` takes them, made once and kept.
+
+    Images are scaled once into the compute precision: ``[n, h, w, 1]``,
+    4 bytes per pixel in float32 (188 MB for MNIST's 60,000 images), 2 in
+    bfloat16, instead of uint8's 1. Scaling (and casting) every batch
+    instead cost 4% of the `mlp` preset's step at batch 500 in float32 and
+    19% in bfloat16, whose cast TensorFlow does slowly on CPUs.
+    """
+    key = (id(images), id(labels))
+    if getattr(self, "_data_key", None) != key:
+      self._data = (pipeline.scale(images, self.compute_dtype),
+                    tf.constant(labels.astype(np.int32)))
+      self._data_key = key
+    return self._data
+
+  def evaluate(self, images: np.ndarray, labels: np.ndarray,
+               batch_size: int = 1000) -> tuple[float, float]:
+    """``(mean loss, accuracy)`` of the model on (images, labels)."""
+    self.eval_loss.reset()
+    self.eval_accuracy.reset()
+    for x, y in pipeline.eval_batches(images, labels, batch_size):
+      self.eval_step(x, y)
+    return float(self.eval_loss.result()), float(self.eval_accuracy.result())
+
+  def epoch_history(self) -> list[dict]:
+    """The statistics of every finished epoch (kept in the checkpoint)."""
+    return json.loads(self.history.numpy().decode())
