@@ -65,6 +65,9 @@ _MICRO_BATCH = flags.DEFINE_integer("micro_batch_size", 128,
                                     "their gradients (0: never).", lower_bound=0)
 _STEPS_PER_CALL = flags.DEFINE_integer("steps_per_call", 50,
                                        "Train steps per compiled call.", lower_bound=1)
+_JIT_COMPILE = flags.DEFINE_boolean(
+    "jit_compile", False, "Compile each update with XLA. For GPUs; on the 2-core development "
+    "CPU it made a step slower, so it is off by default.")
 _STRATEGY = flags.DEFINE_enum("strategy", "default", list(distribute.STRATEGIES),
                               "default: one device; mirrored: all local GPUs (or "
                               "--num_cpu_devices CPU devices); multi_worker: the cluster in "
@@ -122,7 +125,7 @@ def config_from_flags() -> training.TrainConfig:
       checkpoint_every_steps=_CHECKPOINT_EVERY.value, log_every_steps=_LOG_EVERY.value,
       download=_DOWNLOAD.value, nonfinite=_NONFINITE.value,
       compute_dtype=_COMPUTE_DTYPE.value, micro_batch_size=_MICRO_BATCH.value,
-      steps_per_call=_STEPS_PER_CALL.value).validate()
+      steps_per_call=_STEPS_PER_CALL.value, jit_compile=_JIT_COMPILE.value).validate()
 
 
 def default_workdir(config: training.TrainConfig) -> str:

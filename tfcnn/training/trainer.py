@@ -23,6 +23,7 @@ import tensorflow as tf
 
 from tfcnn import losses, metrics, optimizers, spec
 from tfcnn.data import pipeline
+from tfcnn.errors import ConfigError
 from tfcnn.layers import BatchNorm, Conv2D
 from tfcnn.training import distribute, finite as finite_lib
 from tfcnn.training.config import TrainConfig
@@ -48,6 +49,9 @@ class Trainer:
     self.steps_per_epoch = steps_per_epoch
     self.strategy = strategy or tf.distribute.get_strategy()
     self.distributed = distribute.is_distributed(self.strategy)
+    if config.jit_compile and self.distributed:
+      raise ConfigError("jit_compile is not supported under a tf.distribute strategy yet; "
+                        "use one device, or leave XLA off")
     self.compute_dtype = tf.as_dtype(config.compute_dtype)
     with self.strategy.scope():
       self.model = spec.build(config.model, seed=config.seed, input_shape=input_shape)
@@ -91,6 +95,8 @@ class Trainer:
     self._writer = writer
     self._summary_every = every_steps
     self._gradient_histograms_every = gradient_histograms_every
+    self._apply = (tf.function(self._apply_update, jit_compile=True)
+                   if self.config.jit_compile else self._apply_update)
     self.train_step = tf.function(self.update, input_signature=self._signature)
     self.train_steps = tf.function(self._train_steps, input_signature=self._steps_signature)
     self.distributed_steps = tf.function(self._distributed_steps)
@@ -116,10 +122,12 @@ class Trainer:
     matrix units that prefer whole batches), models with conv layers (whose
     large activations are what overflows the caches), and never with batch
     norm (whose batch statistics would change with the split). Measured with
-    ``experiments/benchmark.py``.
+    ``experiments/benchmark.py``. Never under XLA (``jit_compile``), which
+    plans the memory of the whole step itself and needs static shapes.
     """
     layers = self.model.layers
     return (bool(self.config.micro_batch_size)
+            and not self.config.jit_compile
             and self.config.micro_batch_size < self.config.batch_size
             and self.compute_dtype == tf.float32
             and any(isinstance(l, Conv2D) for l in layers)
@@ -174,21 +182,32 @@ class Trainer:
     returns ``(mean loss, finite)``.
 
     A batch whose loss or gradients are not finite changes nothing but the
-    ``skipped`` counter: the weights never receive NaN or Inf.
+    ``skipped`` counter: the weights never receive NaN or Inf. With
+    ``jit_compile`` everything but the TensorBoard summaries (which XLA
+    cannot write) runs as one XLA computation.
     """
+    loss, finite, watched = self._apply(images, labels)
+    if self._writer is not None:
+      self._write_step_summaries(loss, finite, **watched)
+    return loss, finite
+
+  def _apply_update(self, images: tf.Tensor, labels: tf.Tensor):
+    """The update without summaries; returns ``(mean loss, finite, values
+    the summaries show)``."""
     per_example, logits, gradients = self.loss_and_gradients(images, labels)
     variables = self.model.trainable_variables
     # Summed across replicas first, so that every replica takes the same branch.
     gradients = optimizers.all_reduce_gradients(gradients)
     loss = tf.reduce_mean(per_example)
     finite = finite_lib.all_finite(per_example, gradients)
+    correct = metrics.correct(labels, logits)
+    watched = {}
+    if self._writer is not None:
+      watched = {"accuracy": tf.reduce_mean(correct), "gradients": gradients}
 
     def record(mask=None):
-      correct = metrics.correct(labels, logits)
       self.train_loss.update(per_example, mask=mask)
       self.train_accuracy.update(correct, mask=mask)
-      if self._writer is not None:
-        self._write_step_summaries(loss, tf.reduce_mean(correct), gradients, variables)
 
     if self.distributed:
       # Assignments that synchronise replicas cannot sit in a tf.cond:
@@ -196,7 +215,7 @@ class Trainer:
       self.optimizer.apply(gradients, variables, condition=finite)
       record(mask=finite)
       self.skipped.assign_add(1 - tf.cast(finite, tf.int64))
-      return loss, finite
+      return loss, finite, watched
 
     def update():
       self.optimizer.apply(gradients, variables)
@@ -207,21 +226,23 @@ class Trainer:
       self.skipped.assign_add(1)
       return tf.constant(False)
 
-    return loss, tf.cond(finite, update, skip)
+    return loss, tf.cond(finite, update, skip), watched
 
-  def _write_step_summaries(self, loss, accuracy, gradients, variables) -> None:
+  def _write_step_summaries(self, loss, finite, accuracy, gradients) -> None:
+    """Scalars (and gradient histograms) of an applied update, every N steps."""
     step = self.step  # already counts this update
+    every = lambda n: tf.logical_and(finite, step % n == 0)
     # Summary tags take the enclosing name scope ("while/cond/loss" inside the
     # multi-step loop); reset it so the tags are the same in every code path.
     with tf.compat.v1.name_scope(None), self._writer.as_default(step=step):
-      with tf.summary.record_if(step % self._summary_every == 0):
+      with tf.summary.record_if(every(self._summary_every)):
         tf.summary.scalar("loss", loss)
         tf.summary.scalar("accuracy", accuracy)
         tf.summary.scalar("learning_rate", self.optimizer.learning_rate(step - 1))
         tf.summary.scalar("gradient_norm", tf.linalg.global_norm(gradients))
       if self._gradient_histograms_every:
-        with tf.summary.record_if(step % self._gradient_histograms_every == 0):
-          for gradient, variable in zip(gradients, variables):
+        with tf.summary.record_if(every(self._gradient_histograms_every)):
+          for gradient, variable in zip(gradients, self.model.trainable_variables):
             tf.summary.histogram(f"gradients/{variable.name.split(':')[0]}", gradient)
 
   def _train_steps(self, images, labels, order, first, count, epoch):

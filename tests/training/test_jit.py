@@ -1,0 +1,99 @@
+"""``jit_compile``: the update as one XLA computation computes the plain update."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from tensorboard.backend.event_processing import event_accumulator
+
+from tfcnn import training
+from tfcnn.data import pipeline, sources
+from tfcnn.errors import ConfigError
+from tfcnn.training import distribute
+
+CONFIG = training.TrainConfig(model="conv4k3-maxpool2-flatten-dense10", batch_size=48, seed=5)
+
+
+def _train(config: training.TrainConfig, steps: int = 6, writer=None):
+  """`steps` updates on sample digits; returns the trainer."""
+  data = sources.load("mnist_sample")
+  n = steps * config.batch_size
+  trainer = training.Trainer(config, (28, 28, 1), steps)
+  if writer is not None:
+    trainer.attach_summaries(writer, every_steps=2, gradient_histograms_every=3)
+  images, labels = trainer.data_tensors(data.train_images[:n], data.train_labels[:n])
+  order = tf.constant(pipeline.epoch_order(n, config.seed, 0))
+  assert trainer.run_steps(images, labels, order, 0, steps, 0) == (steps, True)
+  return trainer
+
+
+@pytest.mark.parametrize("model", ["conv4k3-maxpool2-flatten-dense10", "mlp"])
+def test_xla_update_equals_the_plain_update(model):
+  config = dataclasses.replace(CONFIG, model=model)
+  plain = _train(config)
+  xla = _train(dataclasses.replace(config, jit_compile=True))
+  assert float(xla.train_loss.result()) == pytest.approx(float(plain.train_loss.result()),
+                                                        rel=1e-5)
+  assert xla.step_count() == plain.step_count() == 6
+  for a, b in zip(plain.model.trainable_variables, xla.model.trainable_variables):
+    np.testing.assert_allclose(b.numpy(), a.numpy(), atol=1e-5, err_msg=a.name)
+
+
+def test_xla_runs_with_dropout_repeat_exactly():
+  # XLA draws its own dropout masks (not the TensorFlow kernels' ones), but
+  # the same seed draws the same masks every time.
+  config = dataclasses.replace(CONFIG, model="conv4k3-maxpool2-dropout0.5-flatten-dense10",
+                               jit_compile=True)
+  first, second = _train(config), _train(config)
+  for a, b in zip(first.model.trainable_variables, second.model.trainable_variables):
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_xla_never_splits_into_micro_batches():
+  config = dataclasses.replace(CONFIG, batch_size=256, micro_batch_size=64)
+  assert training.Trainer(config, (28, 28, 1), 1).uses_micro_batches
+  xla = dataclasses.replace(config, jit_compile=True)
+  assert not training.Trainer(xla, (28, 28, 1), 1).uses_micro_batches
+
+
+def test_xla_steps_still_write_their_summaries(tmp_path):
+  writer = tf.summary.create_file_writer(str(tmp_path))
+  _train(dataclasses.replace(CONFIG, jit_compile=True), writer=writer)
+  writer.flush()
+  events = event_accumulator.EventAccumulator(
+      str(tmp_path), size_guidance={event_accumulator.TENSORS: 0})
+  events.Reload()
+  assert [e.step for e in events.Tensors("loss")] == [2, 4, 6]
+  assert [e.step for e in events.Tensors("gradients/conv_0/kernel")] == [3, 6]
+
+
+def test_xla_skips_non_finite_batches(monkeypatch, tmp_path):
+  from tfcnn import losses
+  original = losses.sparse_softmax_cross_entropy
+
+  def poisoned(labels, logits):   # NaN for the batches whose first label is 0
+    loss = original(labels, logits)
+    return tf.where(tf.equal(labels[0], 0), tf.fill(tf.shape(loss), float("nan")), loss)
+
+  monkeypatch.setattr(losses, "sparse_softmax_cross_entropy", poisoned)
+  config = dataclasses.replace(CONFIG, batch_size=8, jit_compile=True, nonfinite="skip",
+                               train_limit=400, epochs=1)
+  results = training.train(config, tmp_path)
+  _, (_, train_labels), _, _ = training.prepare_data(config)
+  order = pipeline.epoch_order(400, config.seed, 0)
+  poisoned_batches = int(np.sum(train_labels[order[::8]] == 0))
+  assert poisoned_batches > 0
+  assert results["skipped_batches"] == poisoned_batches
+  assert results["steps"] == 50 - poisoned_batches
+  for v in training.load_model(tmp_path).trainable_variables:
+    assert np.all(np.isfinite(v.numpy()))
+
+
+def test_xla_under_a_strategy_is_a_clear_error():
+  strategy = distribute.make_strategy("mirrored")
+  if not distribute.is_distributed(strategy):
+    pytest.skip("one device only")
+  with pytest.raises(ConfigError, match="jit_compile is not supported under a tf.distribute"):
+    training.Trainer(dataclasses.replace(CONFIG, jit_compile=True), (28, 28, 1), 1,
+                     strategy=strategy)
