@@ -48,6 +48,9 @@ _KERAS_JIT = flags.DEFINE_list(
     "keras_jit", ["false", "auto"],
     "Keras compile(jit_compile=...) settings to time: 'false' (XLA off, Keras's fastest on "
     "CPUs) and/or 'auto' (Keras's default). The ratio is reported against each.")
+_TFCNN_XLA = flags.DEFINE_boolean(
+    "tfcnn_xla", False, "Also time tfcnn with jit_compile=True (each update one XLA "
+    "computation), alternating with the default, and report its speed relative to it.")
 _PHASES = flags.DEFINE_boolean("phases", True, "Per-phase breakdown of tfcnn's step.")
 _MLP = flags.DEFINE_boolean("mlp", True, "Time the mlp preset, 35 epochs at batch 500.")
 _MLP_THREADS = flags.DEFINE_list(
@@ -153,11 +156,11 @@ def _keras_model(model_spec: str, compute_dtype: str, jit: str = "false"):
 class _TfcnnRunner:
   """Times tfcnn's training path (the one experiments.train uses)."""
 
-  def __init__(self, model_spec, batch, dtype, images, labels):
+  def __init__(self, model_spec, batch, dtype, images, labels, jit_compile=False):
     self.config = training.TrainConfig(
         model=model_spec, batch_size=batch, compute_dtype=dtype, augment_shift=0,
         lr_schedule="constant", learning_rate=1e-3,
-        micro_batch_size=_MICRO_BATCH.value)
+        micro_batch_size=_MICRO_BATCH.value, jit_compile=jit_compile)
     self.trainer = training.Trainer(self.config, (28, 28, 1),
                                     pipeline.num_batches(len(labels), batch))
     self.micro_batch_size = _MICRO_BATCH.value if self.trainer.uses_micro_batches else 0
@@ -358,6 +361,10 @@ def main(argv: list[str]) -> None:
       logging.info("batch %d, %s: %d steps per measurement", batch, dtype, steps)
       ours = _TfcnnRunner(_MODEL.value, batch, dtype, images[:n], labels[:n])
       ours.run(min(steps, 2))  # trace + warm up
+      xla = None
+      if _TFCNN_XLA.value:
+        xla = _TfcnnRunner(_MODEL.value, batch, dtype, images[:n], labels[:n], jit_compile=True)
+        xla.run(min(steps, 2))
       keras_models = {}
       if _KERAS.value:
         kx = pipeline.scale(images[:n]).numpy()
@@ -366,9 +373,11 @@ def main(argv: list[str]) -> None:
           keras_models[jit] = _keras_model(_MODEL.value, dtype, jit)
           keras_models[jit].fit(kx[:2 * batch], ky[:2 * batch], batch_size=batch, epochs=1,
                                 verbose=0)  # warm-up: build, trace, compile
-      tfcnn_times, keras_times = [], {jit: [] for jit in keras_models}
+      tfcnn_times, xla_times, keras_times = [], [], {jit: [] for jit in keras_models}
       for _ in range(_REPEATS.value):   # alternate the contenders
         tfcnn_times.append(_time(lambda: ours.run(steps)))
+        if xla is not None:
+          xla_times.append(_time(lambda: xla.run(steps)))
         for jit, model in keras_models.items():
           keras_times[jit].append(_time(lambda: model.fit(
               kx[:timed_images], ky[:timed_images], batch_size=batch, epochs=1, verbose=0,
@@ -381,6 +390,10 @@ def main(argv: list[str]) -> None:
                "tfcnn_fraction_of_peak": rate * flops_per_image / 1e9 /
                                          report["machine"]["peak_gflops"][dtype],
                "tfcnn_seconds": tfcnn_times, "peak_rss_mb": _peak_rss_mb()}
+      if xla is not None:
+        xla_rate = timed_images / statistics.median(xla_times)
+        entry["tfcnn_xla"] = {"images_per_second": xla_rate, "seconds": xla_times,
+                              "speed_relative_to_default": xla_rate / rate}
       entry["keras"] = {}
       for jit, times in keras_times.items():
         keras_rate = timed_images / statistics.median(times)
@@ -432,8 +445,11 @@ def main(argv: list[str]) -> None:
 
 
 def _row(e: dict) -> str:
-  keras = "  ".join(f"keras[{k}] {v['images_per_second']:6.0f}/s ratio {v['ratio']:.2f}"
-                    for k, v in e.get("keras", {}).items())
+  others = [f"keras[{k}] {v['images_per_second']:6.0f}/s ratio {v['ratio']:.2f}"
+            for k, v in e.get("keras", {}).items()]
+  if "tfcnn_xla" in e:
+    others.insert(0, f"tfcnn[XLA] {e['tfcnn_xla']['images_per_second']:6.0f}/s "
+                     f"({e['tfcnn_xla']['speed_relative_to_default']:.2f}x)")
   phases = ""
   if "phases" in e:
     p = e["phases"]
@@ -441,7 +457,7 @@ def _row(e: dict) -> str:
               f"upd {p['update_s'] * 1e3:.1f} ms")
   return (f"batch {e['batch_size']:6d} {e['dtype']:9s} tfcnn {e['tfcnn_images_per_second']:8.0f}/s "
           f"{e['tfcnn_gflops']:6.1f} GFLOP/s ({e['tfcnn_fraction_of_peak']:.1%} of peak)  "
-          f"{keras}{phases}  rss {e['peak_rss_mb']:.0f} MB")
+          f"{'  '.join(others)}{phases}  rss {e['peak_rss_mb']:.0f} MB")
 
 
 def _load_fashion_or_sample():

@@ -11,7 +11,7 @@ def test_tiny_benchmark_writes_well_formed_json(tmp_path):
   out = tmp_path / "benchmark.json"
   result = run("experiments.benchmark", "--dataset=mnist_sample", "--batch_sizes=16,40",
                "--dtypes=float32,bfloat16", "--images=80", "--repeats=1", "--keras_jit=false",
-               "--micro_batch_size=16", "--mlp_threads=0,1", f"--out={out}")
+               "--micro_batch_size=16", "--mlp=false", f"--out={out}")
   assert result.returncode == 0, result.stderr[-3000:]
   report = json.loads(out.read_text())
   machine = report["machine"]
@@ -22,21 +22,38 @@ def test_tiny_benchmark_writes_well_formed_json(tmp_path):
   for r in report["results"]:
     assert r["tfcnn_images_per_second"] > 0 and r["tfcnn_gflops"] > 0
     assert r["keras"]["jit_compile=false"]["ratio"] > 0
+    assert "tfcnn_xla" not in r   # XLA is timed only when asked for
     assert set(r["phases"]) == {"forward_s", "backward_s", "update_s", "step_s"}
     assert r["peak_rss_mb"] > 0
   assert report["results"][1]["micro_batch_size"] == 16     # 40 is split, 16 is not
   assert report["results"][0]["micro_batch_size"] == 0
   assert set(report["bfloat16_speedup"]) == {"16", "40"}
+  assert "batch     16 float32" in result.stdout
+  overhead = report["summary_overhead"]
+  assert overhead["epoch_seconds_without_logging"] > 0 and "train_step_overhead" in overhead
+
+
+@pytest.mark.slow
+def test_mlp_figure_per_thread_setting_and_tfcnn_under_xla(tmp_path):
+  # Slow: four fresh processes for the mlp figure, and XLA compiles.
+  out = tmp_path / "benchmark.json"
+  result = run("experiments.benchmark", "--dataset=mnist_sample", "--batch_sizes=40",
+               "--dtypes=float32,bfloat16", "--images=80", "--repeats=1", "--keras=false",
+               "--phases=false", "--summary_overhead=false", "--tfcnn_xla", "--mlp_threads=0,1",
+               f"--out={out}")
+  assert result.returncode == 0, result.stderr[-3000:]
+  report = json.loads(out.read_text())
+  for r in report["results"]:
+    xla = r["tfcnn_xla"]
+    assert xla["speed_relative_to_default"] == pytest.approx(
+        xla["images_per_second"] / r["tfcnn_images_per_second"])
   assert [(m["dtype"], m["threads"]) for m in report["mlp_35_epochs"]] == [
       ("float32", "tensorflow"), ("float32", 1), ("bfloat16", "tensorflow"), ("bfloat16", 1)]
   for mlp in report["mlp_35_epochs"]:
     assert mlp["epochs"] == 35 and mlp["seconds"] > 0 and mlp["images"] == 8000
     # 35 epochs of the sample: the mlp has learnt (chance is 0.1).
     assert len(mlp["seconds_all"]) == 1 and mlp["train_accuracy_last_epoch"][0] > 0.8
-  assert "float32, threads 1: " in result.stdout
-  assert "batch     16 float32" in result.stdout
-  overhead = report["summary_overhead"]
-  assert overhead["epoch_seconds_without_logging"] > 0 and "train_step_overhead" in overhead
+  assert "float32, threads 1: " in result.stdout and "tfcnn[XLA]" in result.stdout
 
 
 def test_accuracy_comparison_runs_once_per_seed_and_reports_means(tmp_path):
