@@ -66,8 +66,8 @@ _MICRO_BATCH = flags.DEFINE_integer("micro_batch_size", 128,
 _STEPS_PER_CALL = flags.DEFINE_integer("steps_per_call", 50,
                                        "Train steps per compiled call.", lower_bound=1)
 _JIT_COMPILE = flags.DEFINE_boolean(
-    "jit_compile", False, "Compile each update with XLA. For GPUs; on the 2-core development "
-    "CPU it made a step slower, so it is off by default.")
+    "jit_compile", False, "Compile each forward and backward pass with XLA. For GPUs; on the "
+    "2-core development CPU it made a step 2-3x slower, so it is off by default.")
 _STRATEGY = flags.DEFINE_enum("strategy", "default", list(distribute.STRATEGIES),
                               "default: one device; mirrored: all local GPUs (or "
                               "--num_cpu_devices CPU devices); multi_worker: the cluster in "

@@ -4,6 +4,7 @@ Run as a program: the CPU must be split before TensorFlow starts, which a
 pytest process that already ran other tests cannot do.
 """
 
+import dataclasses
 import json
 import sys
 
@@ -31,13 +32,26 @@ x, y = pipeline.make_batch(tf.constant(images), tf.constant(labels.astype(np.int
 single.train_step(x, y)
 iterator = iter(distribute.distributed_batches(mirrored, images, labels, 64, config.seed, 0, 0, 0))
 multi.distributed_steps(iterator, tf.constant(1, tf.int64))
-relative = max(float(np.max(np.abs(a.numpy() - b.numpy())) / max(np.max(np.abs(a.numpy())), 1e-12))
-               for a, b in zip(single.model.variables, multi.model.variables))
+# The same under XLA (each replica's forward and backward pass one XLA computation).
+multi_xla = training.Trainer(dataclasses.replace(config, jit_compile=True), (28, 28, 1), 1,
+                             strategy=mirrored)
+iterator = iter(distribute.distributed_batches(mirrored, images, labels, 64, config.seed, 0, 0, 0))
+multi_xla.distributed_steps(iterator, tf.constant(1, tf.int64))
+
+
+def max_relative_difference(a_variables, b_variables) -> float:
+  return max(float(np.max(np.abs(a.numpy() - b.numpy())) / max(np.max(np.abs(a.numpy())), 1e-12))
+             for a, b in zip(a_variables, b_variables))
+
+
+relative = max_relative_difference(single.model.variables, multi.model.variables)
+relative_xla = max_relative_difference(single.model.variables, multi_xla.model.variables)
 
 # One epoch each, through train().
 workdir = sys.argv[1]
 one = training.train(config, f"{workdir}/single", dataset=data)
 two = training.train(config, f"{workdir}/mirrored", dataset=data, strategy=mirrored)
 print(json.dumps({"replicas": mirrored.num_replicas_in_sync, "max_relative_difference": relative,
+                  "max_relative_difference_xla": relative_xla,
                   "single_accuracy": one["test_accuracy"], "mirrored_accuracy": two["test_accuracy"],
                   "mirrored_replicas_in_results": two["replicas"]}))

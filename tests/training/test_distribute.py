@@ -25,6 +25,7 @@ def test_mirrored_two_replicas_equal_one_device(tmp_path):
   report = json.loads(result.stdout.strip().splitlines()[-1])
   assert report["replicas"] == 2 and report["mirrored_replicas_in_results"] == 2
   assert report["max_relative_difference"] <= 1e-5          # after one step
+  assert report["max_relative_difference_xla"] <= 1e-5      # the same with jit_compile
   assert abs(report["single_accuracy"] - report["mirrored_accuracy"]) <= 0.005  # after an epoch
 
 

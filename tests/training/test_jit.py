@@ -1,4 +1,5 @@
-"""``jit_compile``: the update as one XLA computation computes the plain update."""
+"""``jit_compile``: forward and backward pass as one XLA computation compute what the
+plain update does (under a strategy: tests/training/mirrored_check.py)."""
 
 import dataclasses
 
@@ -9,8 +10,6 @@ from tensorboard.backend.event_processing import event_accumulator
 
 from tfcnn import training
 from tfcnn.data import pipeline, sources
-from tfcnn.errors import ConfigError
-from tfcnn.training import distribute
 
 CONFIG = training.TrainConfig(model="conv4k3-maxpool2-flatten-dense10", batch_size=48, seed=5)
 
@@ -88,12 +87,3 @@ def test_xla_skips_non_finite_batches(monkeypatch, tmp_path):
   assert results["steps"] == 50 - poisoned_batches
   for v in training.load_model(tmp_path).trainable_variables:
     assert np.all(np.isfinite(v.numpy()))
-
-
-def test_xla_under_a_strategy_is_a_clear_error():
-  strategy = distribute.make_strategy("mirrored")
-  if not distribute.is_distributed(strategy):
-    pytest.skip("one device only")
-  with pytest.raises(ConfigError, match="jit_compile is not supported under a tf.distribute"):
-    training.Trainer(dataclasses.replace(CONFIG, jit_compile=True), (28, 28, 1), 1,
-                     strategy=strategy)

@@ -41,7 +41,7 @@ class TrainConfig:
   compute_dtype: str = "float32"   # "float32" or "bfloat16" (weights stay float32)
   micro_batch_size: int = 128      # split larger batches, summing gradients (0: never)
   steps_per_call: int = 50         # train steps per compiled call (fewer Python round trips)
-  jit_compile: bool = False        # XLA-compile each update: for GPUs; slower on the dev CPU
+  jit_compile: bool = False        # XLA for forward + backward: for GPUs; slower on the dev CPU
 
   def validate(self) -> "TrainConfig":
     """Returns self, or raises ConfigError naming the first bad value."""

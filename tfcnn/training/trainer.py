@@ -23,7 +23,6 @@ import tensorflow as tf
 
 from tfcnn import losses, metrics, optimizers, spec
 from tfcnn.data import pipeline
-from tfcnn.errors import ConfigError
 from tfcnn.layers import BatchNorm, Conv2D
 from tfcnn.training import distribute, finite as finite_lib
 from tfcnn.training.config import TrainConfig
@@ -49,9 +48,6 @@ class Trainer:
     self.steps_per_epoch = steps_per_epoch
     self.strategy = strategy or tf.distribute.get_strategy()
     self.distributed = distribute.is_distributed(self.strategy)
-    if config.jit_compile and self.distributed:
-      raise ConfigError("jit_compile is not supported under a tf.distribute strategy yet; "
-                        "use one device, or leave XLA off")
     self.compute_dtype = tf.as_dtype(config.compute_dtype)
     with self.strategy.scope():
       self.model = spec.build(config.model, seed=config.seed, input_shape=input_shape)
@@ -95,8 +91,9 @@ class Trainer:
     self._writer = writer
     self._summary_every = every_steps
     self._gradient_histograms_every = gradient_histograms_every
-    self._apply = (tf.function(self._apply_update, jit_compile=True)
-                   if self.config.jit_compile else self._apply_update)
+    self._loss_and_gradients = (
+        tf.function(self.loss_and_gradients, jit_compile=True) if self.config.jit_compile
+        else self.loss_and_gradients)
     self.train_step = tf.function(self.update, input_signature=self._signature)
     self.train_steps = tf.function(self._train_steps, input_signature=self._steps_signature)
     self.distributed_steps = tf.function(self._distributed_steps)
@@ -183,27 +180,19 @@ class Trainer:
 
     A batch whose loss or gradients are not finite changes nothing but the
     ``skipped`` counter: the weights never receive NaN or Inf. With
-    ``jit_compile`` everything but the TensorBoard summaries (which XLA
-    cannot write) runs as one XLA computation.
+    ``jit_compile`` the forward and backward pass run as one XLA computation
+    (:attr:`_loss_and_gradients`); the cross-replica sum, the optimiser and the
+    summaries stay outside it.
     """
-    loss, finite, watched = self._apply(images, labels)
-    if self._writer is not None:
-      self._write_step_summaries(loss, finite, **watched)
-    return loss, finite
-
-  def _apply_update(self, images: tf.Tensor, labels: tf.Tensor):
-    """The update without summaries; returns ``(mean loss, finite, values
-    the summaries show)``."""
-    per_example, logits, gradients = self.loss_and_gradients(images, labels)
+    per_example, logits, gradients = self._loss_and_gradients(images, labels)
     variables = self.model.trainable_variables
     # Summed across replicas first, so that every replica takes the same branch.
     gradients = optimizers.all_reduce_gradients(gradients)
     loss = tf.reduce_mean(per_example)
     finite = finite_lib.all_finite(per_example, gradients)
     correct = metrics.correct(labels, logits)
-    watched = {}
     if self._writer is not None:
-      watched = {"accuracy": tf.reduce_mean(correct), "gradients": gradients}
+      self._write_step_summaries(loss, finite, tf.reduce_mean(correct), gradients)
 
     def record(mask=None):
       self.train_loss.update(per_example, mask=mask)
@@ -215,7 +204,7 @@ class Trainer:
       self.optimizer.apply(gradients, variables, condition=finite)
       record(mask=finite)
       self.skipped.assign_add(1 - tf.cast(finite, tf.int64))
-      return loss, finite, watched
+      return loss, finite
 
     def update():
       self.optimizer.apply(gradients, variables)
@@ -226,11 +215,11 @@ class Trainer:
       self.skipped.assign_add(1)
       return tf.constant(False)
 
-    return loss, tf.cond(finite, update, skip), watched
+    return loss, tf.cond(finite, update, skip)
 
   def _write_step_summaries(self, loss, finite, accuracy, gradients) -> None:
     """Scalars (and gradient histograms) of an applied update, every N steps."""
-    step = self.step  # already counts this update
+    step = self.step + tf.cast(finite, tf.int64)  # the step this update makes
     every = lambda n: tf.logical_and(finite, step % n == 0)
     # Summary tags take the enclosing name scope ("while/cond/loss" inside the
     # multi-step loop); reset it so the tags are the same in every code path.
