@@ -27,6 +27,7 @@ import tensorflow as tf
 from tensorboard.plugins.hparams import api as hp
 
 from tfcnn.data import pipeline
+from tfcnn.layers import Conv2D
 from tfcnn.summaries import grids
 
 HPARAM_METRICS = ("hparams/test_accuracy", "hparams/test_loss")
@@ -74,8 +75,7 @@ class TensorBoardLogger:
                              gradient_histograms_every=trainer.steps_per_epoch
                              if self.histograms else 0)
     self._spatial = [i for i, layer in enumerate(trainer.model.layers) if layer.window]
-    self._convs = [i for i, layer in enumerate(trainer.model.layers) if hasattr(layer, "kernel")
-                   and len(layer.kernel.shape) == 4]
+    self._convs = [i for i, layer in enumerate(trainer.model.layers) if isinstance(layer, Conv2D)]
     self._image_fn = tf.function(self._image_summaries,
                                  input_signature=[tf.TensorSpec([], tf.int64)])
     step = trainer.step_count()
