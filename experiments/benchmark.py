@@ -49,8 +49,8 @@ _KERAS_JIT = flags.DEFINE_list(
     "Keras compile(jit_compile=...) settings to time: 'false' (XLA off, Keras's fastest on "
     "CPUs) and/or 'auto' (Keras's default). The ratio is reported against each.")
 _TFCNN_XLA = flags.DEFINE_boolean(
-    "tfcnn_xla", False, "Also time tfcnn with jit_compile=True (each update one XLA "
-    "computation), alternating with the default, and report its speed relative to it.")
+    "tfcnn_xla", False, "Also time tfcnn with jit_compile=True (each forward and backward "
+    "pass one XLA computation), alternating with the default, and report its relative speed.")
 _PHASES = flags.DEFINE_boolean("phases", True, "Per-phase breakdown of tfcnn's step.")
 _MLP = flags.DEFINE_boolean("mlp", True, "Time the mlp preset, 35 epochs at batch 500.")
 _MLP_THREADS = flags.DEFINE_list(

@@ -10,9 +10,9 @@ them first thing, from flags (``--inter_op_threads``, ``--intra_op_threads``).
 faster when every operation is small: a thread handed an operation must be
 woken, which on a virtual machine costs tens of microseconds, as much as a
 small operation itself. On the 2-core development machine the `mlp` preset
-at batch 500 trains about 25% faster on one thread of each pool, while the
-seed CNN, whose convolutions are large enough to split, is faster with the
-defaults (``experiments/benchmark.py`` measures both).
+at batch 500 trains 11–28% faster (float32) on one thread of each pool,
+while the seed CNN, whose convolutions are large enough to split, is faster
+with the defaults (``experiments/benchmark.py`` measures both).
 """
 
 import dataclasses
@@ -29,7 +29,7 @@ class Threads:
   intra_op: int = 0
 
   def validate(self) -> "Threads":
-    """Returns self, or raises ConfigError for a negative size."""
+    """Returns self, or raises ConfigError for a size that is not an integer >= 0."""
     for name in ("inter_op", "intra_op"):
       value = getattr(self, name)
       if not isinstance(value, int) or value < 0:

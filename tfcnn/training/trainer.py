@@ -10,7 +10,8 @@ retracing across batch sizes):
   ``tf.distribute`` strategy, from a distributed dataset.
 
 Each update is :meth:`Trainer.update`: forward and backward pass (over
-micro-batches for large float32 batches), one cross-replica gradient sum, a
+micro-batches for large float32 batches, or as one XLA computation with
+``jit_compile``), one cross-replica gradient sum, a
 NaN/Inf guard, the optimiser step, running metrics and, when attached,
 TensorBoard scalars. :func:`tfcnn.training.train` drives it over epochs.
 """
