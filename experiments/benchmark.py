@@ -8,7 +8,8 @@ and a per-phase breakdown of tfcnn's step (forward, backward, update).
 Warm-up (tracing, first calls) is excluded. It also trains the `mlp` preset
 35 epochs at batch 500 (the seed series' figure to beat: 7.3 s), in a fresh
 process per thread setting (TensorFlow's thread pools are fixed per process),
-alternating the settings.
+and a plain-numpy MLP doing the same work (experiments/numpy_mlp.py: the
+seed's kind of code, timed on this machine), alternating them.
 
   python -m experiments.benchmark                      # the full table
   python -m experiments.benchmark --batch_sizes=500 --repeats=1 --images=4000  # quick
@@ -31,7 +32,7 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags, logging
 
-from experiments import common
+from experiments import common, numpy_mlp
 from tfcnn import geometry, spec, threads, training
 from tfcnn.data import pipeline, sources
 
@@ -53,6 +54,10 @@ _TFCNN_XLA = flags.DEFINE_boolean(
     "pass one XLA computation), alternating with the default, and report its relative speed.")
 _PHASES = flags.DEFINE_boolean("phases", True, "Per-phase breakdown of tfcnn's step.")
 _MLP = flags.DEFINE_boolean("mlp", True, "Time the mlp preset, 35 epochs at batch 500.")
+_MLP_NUMPY = flags.DEFINE_boolean(
+    "mlp_numpy", True, "With --mlp, also train a plain-numpy MLP doing the same work "
+    "(experiments/numpy_mlp.py), alternating with tfcnn: the seed series' figure came from a "
+    "numpy MLP on another machine; this one is timed on this machine.")
 _MLP_THREADS = flags.DEFINE_list(
     "mlp_threads", ["0", "1"], "Thread settings for the mlp figure, each timed in a fresh "
     "process: 0 = TensorFlow's choice (as --inter_op_threads=0 --intra_op_threads=0), N = N "
@@ -84,6 +89,9 @@ flags.register_validator("batch_sizes", lambda sizes: all(s.isdigit() and int(s)
 # (Intel's figure for one AMX tile unit). The clock is the nominal one from
 # /proc/cpuinfo; turbo is not counted, so the fractions are upper bounds.
 FLOPS_PER_CYCLE = {"float32": 64, "bfloat16": 1024}
+
+# The mlp figure's Adam learning rate (tfcnn's default), for tfcnn and numpy alike.
+_MLP_LEARNING_RATE = 2e-3
 
 _INTER_OP_THREADS, _INTRA_OP_THREADS = common.define_thread_flags()
 
@@ -300,7 +308,8 @@ def _mlp_figure(dataset_name: str, dtype: str, pool_size: int) -> tuple[float, f
   dataset = sources.load(dataset_name)
   images, labels = dataset.train_images, dataset.train_labels
   config = training.TrainConfig(model="mlp", batch_size=500, augment_shift=0,
-                                lr_schedule="constant", epochs=35, compute_dtype=dtype)
+                                lr_schedule="constant", learning_rate=_MLP_LEARNING_RATE,
+                                epochs=35, compute_dtype=dtype)
   steps = pipeline.num_batches(len(labels), 500)
   trainer = training.Trainer(config, (28, 28, 1), steps)
   x, y = trainer.data_tensors(images, labels)
@@ -308,29 +317,61 @@ def _mlp_figure(dataset_name: str, dtype: str, pool_size: int) -> tuple[float, f
   trainer.run_steps(x, y, orders[0], 0, 2, 0)  # trace
   start = time.perf_counter()
   for epoch in range(35):
+    trainer.train_accuracy.reset()   # so that the result is the last epoch's
     trainer.run_steps(x, y, orders[epoch], 0, steps, epoch)
   return time.perf_counter() - start, float(trainer.train_accuracy.result())
 
 
+def _numpy_mlp_figure(dataset_name: str) -> tuple[float, float]:
+  """``(seconds, train accuracy in the last epoch)`` of the plain-numpy MLP
+  (:mod:`experiments.numpy_mlp`) doing :func:`_mlp_figure`'s work: 35 epochs
+  at batch 500 over the same images in the same orders, float32, Adam,
+  images scaled once beforehand. numpy's own (OpenBLAS) threads."""
+  dataset = sources.load(dataset_name)
+  labels = dataset.train_labels.astype(np.int64)
+  images = dataset.train_images.reshape(len(labels), -1).astype(np.float32) / np.float32(255)
+  orders = [pipeline.epoch_order(len(labels), 0, e) for e in range(35)]
+  numpy_mlp.NumpyMLP().train_epoch(images[:1000], labels[:1000], np.arange(1000), 500)  # warm-up
+  mlp = numpy_mlp.NumpyMLP(seed=0, learning_rate=_MLP_LEARNING_RATE)
+  start = time.perf_counter()
+  for order in orders:
+    _, accuracy = mlp.train_epoch(images, labels, order, 500)
+  return time.perf_counter() - start, accuracy
+
+
 def _mlp_figures(dataset_name: str, num_images: int, dtypes: list[str], pool_sizes: list[int],
-                 repeats: int) -> list[dict]:
-  """The mlp figure per precision and thread setting, median of `repeats`.
+                 repeats: int, numpy_reference: bool) -> list[dict]:
+  """The mlp figure per precision and thread setting, median of `repeats`,
+  and (with `numpy_reference`) the plain-numpy MLP's figure.
 
   Each measurement runs in a fresh process, because TensorFlow sizes its
-  thread pools once per process; the settings are alternated.
+  thread pools once per process; the contenders are alternated. tfcnn's
+  entries carry ``numpy_seconds / seconds``: how many times faster than the
+  numpy MLP on this machine, in this run.
   """
-  runs = {(d, p): [] for d in dtypes for p in pool_sizes}
+  runs = {("tfcnn", d, p): [] for d in dtypes for p in pool_sizes}
+  if numpy_reference:
+    runs[("numpy", "float32", "numpy")] = []
   context = multiprocessing.get_context("spawn")
   for _ in range(repeats):
     for key, results in runs.items():
+      implementation, dtype, pool_size = key
+      job = ((_numpy_mlp_figure, (dataset_name,)) if implementation == "numpy"
+             else (_mlp_figure, (dataset_name, dtype, pool_size)))
       with context.Pool(1) as pool:
-        results.append(pool.apply(_mlp_figure, (dataset_name, *key)))
-  return [{"epochs": 35, "images": num_images, "batch_size": 500, "dtype": d,
-           "threads": p or "tensorflow",
-           "seconds": statistics.median(s for s, _ in results),
-           "seconds_all": [s for s, _ in results],
-           "train_accuracy_last_epoch": [a for _, a in results], "seed_series_seconds": 7.3}
-          for (d, p), results in runs.items()]
+        results.append(pool.apply(*job))
+  figures = [{"implementation": implementation, "epochs": 35, "images": num_images,
+              "batch_size": 500, "dtype": d,
+              "threads": "openblas" if implementation == "numpy" else p or "tensorflow",
+              "seconds": statistics.median(s for s, _ in results),
+              "seconds_all": [s for s, _ in results],
+              "train_accuracy_last_epoch": [a for _, a in results], "seed_series_seconds": 7.3}
+             for (implementation, d, p), results in runs.items()]
+  numpy_figure = [f for f in figures if f["implementation"] == "numpy"]
+  for figure in figures:
+    if numpy_figure and figure["implementation"] == "tfcnn":
+      figure["speed_relative_to_numpy"] = numpy_figure[0]["seconds"] / figure["seconds"]
+  return figures
 
 
 @common.user_errors
@@ -434,11 +475,15 @@ def main(argv: list[str]) -> None:
         for b, d in means if d == "float32" and (b, "bfloat16") in means}
   if _MLP.value:
     report["mlp_35_epochs"] = _mlp_figures(dataset.name, len(labels), _DTYPES.value,
-                                           [int(n) for n in _MLP_THREADS.value], _REPEATS.value)
+                                           [int(n) for n in _MLP_THREADS.value], _REPEATS.value,
+                                           _MLP_NUMPY.value)
     for figure in report["mlp_35_epochs"]:
-      print(f"mlp, 35 epochs x {len(labels)} images at batch 500, {figure['dtype']}, "
-            f"threads {figure['threads']}: {figure['seconds']:.2f} s (median of "
-            f"{len(figure['seconds_all'])}; seed series: 7.3 s)", flush=True)
+      relative = (f", {figure['speed_relative_to_numpy']:.2f}x numpy's speed"
+                  if "speed_relative_to_numpy" in figure else "")
+      print(f"mlp, 35 epochs x {len(labels)} images at batch 500, {figure['implementation']} "
+            f"{figure['dtype']}, threads {figure['threads']}: {figure['seconds']:.2f} s{relative} "
+            f"(median of {len(figure['seconds_all'])}; seed series' numpy MLP on its machine: "
+            "7.3 s)", flush=True)
   with open(_OUT.value, "w") as f:
     json.dump(report, f, indent=2)
   print(f"wrote {_OUT.value}")

@@ -35,7 +35,7 @@ def test_tiny_benchmark_writes_well_formed_json(tmp_path):
 
 @pytest.mark.slow
 def test_mlp_figure_per_thread_setting_and_tfcnn_under_xla(tmp_path):
-  # Slow: four fresh processes for the mlp figure, and XLA compiles.
+  # Slow: five fresh processes for the mlp figures, and XLA compiles.
   out = tmp_path / "benchmark.json"
   result = run("experiments.benchmark", "--dataset=mnist_sample", "--batch_sizes=40",
                "--dtypes=float32,bfloat16", "--images=80", "--repeats=1", "--keras=false",
@@ -47,13 +47,21 @@ def test_mlp_figure_per_thread_setting_and_tfcnn_under_xla(tmp_path):
     xla = r["tfcnn_xla"]
     assert xla["speed_relative_to_default"] == pytest.approx(
         xla["images_per_second"] / r["tfcnn_images_per_second"])
-  assert [(m["dtype"], m["threads"]) for m in report["mlp_35_epochs"]] == [
-      ("float32", "tensorflow"), ("float32", 1), ("bfloat16", "tensorflow"), ("bfloat16", 1)]
-  for mlp in report["mlp_35_epochs"]:
+  figures = report["mlp_35_epochs"]
+  assert [(m["implementation"], m["dtype"], m["threads"]) for m in figures] == [
+      ("tfcnn", "float32", "tensorflow"), ("tfcnn", "float32", 1),
+      ("tfcnn", "bfloat16", "tensorflow"), ("tfcnn", "bfloat16", 1),
+      ("numpy", "float32", "openblas")]
+  for mlp in figures:
     assert mlp["epochs"] == 35 and mlp["seconds"] > 0 and mlp["images"] == 8000
-    # 35 epochs of the sample: the mlp has learnt (chance is 0.1).
+    # The last of 35 epochs over the sample: the mlp has learnt (chance is 0.1).
     assert len(mlp["seconds_all"]) == 1 and mlp["train_accuracy_last_epoch"][0] > 0.8
-  assert "float32, threads 1: " in result.stdout and "tfcnn[XLA]" in result.stdout
+  numpy_seconds = figures[-1]["seconds"]
+  for mlp in figures[:-1]:
+    assert mlp["speed_relative_to_numpy"] == pytest.approx(numpy_seconds / mlp["seconds"])
+  assert "speed_relative_to_numpy" not in figures[-1]
+  assert "tfcnn float32, threads 1: " in result.stdout and "numpy float32" in result.stdout
+  assert "tfcnn[XLA]" in result.stdout
 
 
 def test_accuracy_comparison_runs_once_per_seed_and_reports_means(tmp_path):
