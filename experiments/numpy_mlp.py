@@ -8,8 +8,8 @@ benchmark also trains this numpy network, doing the same work as tfcnn's
 update rule, float32, the same batches), on this machine in the same run:
 the ratio of the two times is what carries over between machines.
 
-No TensorFlow here: numpy's matrix products (OpenBLAS) and in-place
-element-wise operations on buffers reused from step to step.
+No TensorFlow here: numpy's matrix products (OpenBLAS, on numpy's own
+threads) and element-wise operations done in place where that saves a pass.
 """
 
 from typing import Sequence
