@@ -164,7 +164,9 @@ def _keras_model(model_spec: str, compute_dtype: str, jit: str = "false"):
 class _TfcnnRunner:
   """Times tfcnn's training path (the one experiments.train uses)."""
 
-  def __init__(self, model_spec, batch, dtype, images, labels, jit_compile=False):
+  def __init__(self, model_spec, batch, dtype, images, labels, jit_compile=False, share=None):
+    """`share`: another runner of the same precision whose in-memory training
+    tensors this one uses (no second copy)."""
     self.config = training.TrainConfig(
         model=model_spec, batch_size=batch, compute_dtype=dtype, augment_shift=0,
         lr_schedule="constant", learning_rate=1e-3,
@@ -172,7 +174,8 @@ class _TfcnnRunner:
     self.trainer = training.Trainer(self.config, (28, 28, 1),
                                     pipeline.num_batches(len(labels), batch))
     self.micro_batch_size = _MICRO_BATCH.value if self.trainer.uses_micro_batches else 0
-    self.images, self.labels = self.trainer.data_tensors(images, labels)
+    self.images, self.labels = ((share.images, share.labels) if share is not None
+                                else self.trainer.data_tensors(images, labels))
     self.order = tf.constant(np.arange(len(labels), dtype=np.int64))
 
   def run(self, steps: int) -> None:
@@ -404,7 +407,8 @@ def main(argv: list[str]) -> None:
       ours.run(min(steps, 2))  # trace + warm up
       xla = None
       if _TFCNN_XLA.value:
-        xla = _TfcnnRunner(_MODEL.value, batch, dtype, images[:n], labels[:n], jit_compile=True)
+        xla = _TfcnnRunner(_MODEL.value, batch, dtype, images[:n], labels[:n], jit_compile=True,
+                           share=ours)
         xla.run(min(steps, 2))
       keras_models = {}
       if _KERAS.value:

@@ -213,8 +213,9 @@ def main(argv: list[str]) -> None:
       "seed_variance": {
           "test_accuracy": seeds_lib.accuracy_spread([results[f"seed{s}"]["test_accuracy"]
                                                       for s in seeds]),
-          "disagreement": {f"seed{a}-seed{b}": seeds_lib.disagreement(predictions[a], predictions[b])
-                           for a, b in itertools.combinations(seeds, 2)}},
+          "disagreement": {
+              f"seed{a}-seed{b}": seeds_lib.disagreement(predictions[a], predictions[b])
+              for a, b in itertools.combinations(seeds, 2)}},
       "within_run_cka": analysis.within_run_cka(nets[first], probes),
       "pairs": {}}
   for a, b in itertools.combinations(seeds, 2):
@@ -235,7 +236,8 @@ def main(argv: list[str]) -> None:
   results_lib.write_json(workdir / "report.json", report)
   (workdir / "report.md").write_text(_markdown(report))
   first_pair = next(iter(report["pairs"].values()))
-  print(f"determinism: {'identical' if report['determinism']['same_seed_identical'] else 'DIFFERENT'}"
+  identical = report["determinism"]["same_seed_identical"]
+  print(f"determinism: {'identical' if identical else 'DIFFERENT'}"
         f"; first conv layer, activations: mean matched correlation "
         f"{first_pair['layers'][0]['activations']['mean']:.3f}, same order "
         f"{first_pair['layers'][0]['activations']['same_order_fraction']:.3f}; report: "

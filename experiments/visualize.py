@@ -88,7 +88,8 @@ def main(argv: list[str]) -> None:
       stack = []
       for j, index in enumerate(chosen):
         grid = grids.feature_map_grid(outputs[i][j])
-        _write_png(out / "feature_maps" / f"{layer.name}_image{index}_class{labels[index]}.png", grid)
+        filename = f"{layer.name}_image{index}_class{labels[index]}.png"
+        _write_png(out / "feature_maps" / filename, grid)
         stack.append(grid)
       tf.summary.image(f"feature_maps/{layer.name}", grids.to_uint8(tf.stack(stack)),
                        max_outputs=len(stack))

@@ -16,7 +16,8 @@ from tfcnn.export import export_saved_model
 from tfcnn import geometry
 from tfcnn.geometry import LayerGeometry, layer_geometry
 from tfcnn.model import Sequential, Summary
-from tfcnn.spec import PRESETS, build as build_model, canonical as canonical_spec, parse as parse_spec
+from tfcnn.spec import (PRESETS, build as build_model, canonical as canonical_spec,
+                         parse as parse_spec)
 from tfcnn.training import TrainConfig, Trainer, train, weights_sha256
 
 __version__ = "0.1.0"

@@ -65,7 +65,8 @@ _EXPECTED = {
     "dropout": "dropout<rate> with 0 <= rate < 1, e.g. dropout0.25",
 }
 _GRAMMAR_HINT = ("a layer token: conv..., maxpool..., avgpool..., dense..., "
-                 f"flatten, dropout<rate>, bn, or an activation ({', '.join(activations.ACTIVATIONS)})")
+                 "flatten, dropout<rate>, bn, or an activation "
+                 f"({', '.join(activations.ACTIVATIONS)})")
 
 
 def _family(token: str) -> str | None:

@@ -43,7 +43,8 @@ def clone(net: model_lib.Sequential) -> model_lib.Sequential:
   return copy
 
 
-def outputs(net: model_lib.Sequential, images: np.ndarray, batch_size: int = 250) -> list[np.ndarray]:
+def outputs(net: model_lib.Sequential, images: np.ndarray,
+            batch_size: int = 250) -> list[np.ndarray]:
   """Every layer's output on `images` (float32 ``[n, h, w, 1]``), in numpy."""
   chunks = [net.call_with_outputs(tf.constant(images[i:i + batch_size]), training=False)
             for i in range(0, len(images), batch_size)]
@@ -94,7 +95,8 @@ def compare(net_a: model_lib.Sequential, net_b: model_lib.Sequential, images: np
                                               aligned.layers[i].kernel.numpy())}
   logits_b = net_b(tf.constant(images[:500]), training=False).numpy()
   logits_aligned = aligned(tf.constant(images[:500]), training=False).numpy()
-  report["permutation_check"] = {"max_abs_logit_change": float(np.max(np.abs(logits_b - logits_aligned)))}
+  report["permutation_check"] = {
+      "max_abs_logit_change": float(np.max(np.abs(logits_b - logits_aligned)))}
   report["aligned_model"] = aligned
   if with_representations:
     chosen = representation_layers(net_a)

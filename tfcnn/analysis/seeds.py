@@ -8,7 +8,8 @@ import numpy as np
 def accuracy_spread(accuracies: Sequence[float]) -> dict:
   """Mean, standard deviation (ddof 1), min and max of test accuracies."""
   a = np.asarray(accuracies, np.float64)
-  return {"runs": len(a), "mean": float(a.mean()), "std": float(a.std(ddof=1)) if len(a) > 1 else 0.0,
+  return {"runs": len(a), "mean": float(a.mean()),
+          "std": float(a.std(ddof=1)) if len(a) > 1 else 0.0,
           "min": float(a.min()), "max": float(a.max())}
 
 

@@ -26,4 +26,5 @@ def make(name: str, learning_rate: float | Schedule, momentum: float = 0.9) -> O
 
 
 __all__ = ["Adam", "Constant", "CosineDecay", "ExponentialDecay", "Momentum",
-           "NAMES", "Optimizer", "RMSprop", "all_reduce_gradients", "SGD", "Schedule", "l1_l2_penalty", "make"]
+           "NAMES", "Optimizer", "RMSprop", "all_reduce_gradients", "SGD", "Schedule",
+           "l1_l2_penalty", "make"]

@@ -59,7 +59,8 @@ def maximize(net: model_lib.Sequential, layer_index: int,
   filters' mean activations ``[k]`` on them (without jitter).
   """
   if config.parameterization not in ("pixel", "fourier"):
-    raise ValueError(f"parameterization must be 'pixel' or 'fourier', got {config.parameterization!r}")
+    raise ValueError("parameterization must be 'pixel' or 'fourier', "
+                     f"got {config.parameterization!r}")
   h, w, c = net.input_shape
   out = net.layers[layer_index].output_shape(_shape_before(net, layer_index))
   k = out[-1]

@@ -14,7 +14,8 @@ import tensorflow as tf
 from tfcnn import geometry, model as model_lib
 
 
-def receptive_box(row: int, column: int, rf: int, jump: int, start: float) -> tuple[int, int, int, int]:
+def receptive_box(row: int, column: int, rf: int, jump: int,
+                  start: float) -> tuple[int, int, int, int]:
   """``(top, left, bottom, right)`` input pixels (bottom/right exclusive) of node (row, column).
 
   May reach outside the image where padding does.
@@ -65,5 +66,6 @@ def top_patches(net: model_lib.Sequential, layer_index: int, images: np.ndarray,
       image, rest = divmod(int(index), h * w)
       r, c = divmod(rest, w)
       positions[f].append((image, r, c))
-      crops[f, j] = crop(images[image], receptive_box(r, c, row.receptive_field, row.jump, row.start))
+      box = receptive_box(r, c, row.receptive_field, row.jump, row.start)
+      crops[f, j] = crop(images[image], box)
   return crops, np.take_along_axis(flat.T, best, axis=1), positions
