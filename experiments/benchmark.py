@@ -32,7 +32,7 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags, logging
 
-from experiments import common, numpy_mlp
+from experiments import benchmark_goals, common, numpy_mlp
 from tfcnn import geometry, spec, threads, training
 from tfcnn.data import pipeline, sources
 
@@ -488,6 +488,10 @@ def main(argv: list[str]) -> None:
             f"{figure['dtype']}, threads {figure['threads']}: {figure['seconds']:.2f} s{relative} "
             f"(median of {len(figure['seconds_all'])}; seed series' numpy MLP on its machine: "
             "7.3 s)", flush=True)
+  report["goals"] = benchmark_goals.goals(report)
+  for goal in report["goals"]:
+    print(f"goal {goal['goal']}: {goal['measured']:.2f} -> "
+          f"{'met' if goal['met'] else 'NOT met'}", flush=True)
   with open(_OUT.value, "w") as f:
     json.dump(report, f, indent=2)
   print(f"wrote {_OUT.value}")

@@ -29,6 +29,7 @@ def test_tiny_benchmark_writes_well_formed_json(tmp_path):
   assert report["results"][0]["micro_batch_size"] == 0
   assert set(report["bfloat16_speedup"]) == {"16", "40"}
   assert "batch     16 float32" in result.stdout
+  assert report["goals"] == []   # issue 7's goals are for batches 64, 500, 20000
   overhead = report["summary_overhead"]
   assert overhead["epoch_seconds_without_logging"] > 0 and "train_step_overhead" in overhead
 
@@ -62,6 +63,13 @@ def test_mlp_figure_per_thread_setting_and_tfcnn_under_xla(tmp_path):
   assert "speed_relative_to_numpy" not in figures[-1]
   assert "tfcnn float32, threads 1: " in result.stdout and "numpy float32" in result.stdout
   assert "tfcnn[XLA]" in result.stdout
+  # The mlp goals take each precision's faster thread setting (which one varies).
+  assert [g["goal"].split(" (threads")[0] for g in report["goals"]] == [
+      "mlp float32 under 7.3 s", "mlp bfloat16 under 7.3 s"]
+  for goal, dtype in zip(report["goals"], ("float32", "bfloat16")):
+    fastest = min((m for m in figures if m["implementation"] == "tfcnn" and m["dtype"] == dtype),
+                  key=lambda m: m["seconds"])
+    assert goal["measured"] == fastest["seconds"]
 
 
 def test_accuracy_comparison_runs_once_per_seed_and_reports_means(tmp_path):
@@ -82,6 +90,10 @@ def test_accuracy_comparison_runs_once_per_seed_and_reports_means(tmp_path):
       assert abs(entry[f"{who}_mean"] - sum(accuracies) / 2) < 1e-9
   f32, bf16 = (e["tfcnn_mean"] for e in report["accuracy"])
   assert abs(report["accuracy_bfloat16_minus_float32"]["500"] - (bf16 - f32)) < 1e-9
+  # Batch 500 in both precisions, against Keras: two of issue 7's goals get a verdict.
+  assert [g["goal"] for g in report["goals"]] == [
+      "tfcnn/Keras >= 1.25 at batch 500", "bfloat16 >= 1.35x float32 at batch 500"]
+  assert "goal tfcnn/Keras >= 1.25 at batch 500: " in result.stdout
 
 
 @pytest.mark.parametrize("flag, message", [

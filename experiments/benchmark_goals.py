@@ -1,0 +1,40 @@
+"""The performance goals of issue 7, checked against a benchmark report.
+
+``python -m experiments.benchmark`` prints each goal its run measured and
+whether it was met, and writes them under ``"goals"`` in its JSON, so the
+verdict comes from the same command as the figures. The goals were set for
+the 2-core development machine; elsewhere they are a yardstick, not a test.
+"""
+
+# Issue 7's goals for this machine, float32 unless said: tfcnn/Keras at each
+# batch size, bfloat16's speed-up at batch 500, and the mlp figure.
+RATIO_GOALS = {64: 1.4, 500: 1.25, 20000: 2.5}
+BFLOAT16_SPEEDUP_GOAL = 1.35
+MLP_SECONDS_GOAL = 7.3
+
+
+def goals(report: dict) -> list[dict]:
+  """Each goal this run measured: ``{"goal", "measured", "met"}``.
+
+  A ratio goal is held against the *faster* Keras setting timed (the
+  smallest ratio), so that "met" never rests on Keras's slower choice.
+  """
+  found = []
+  for r in report["results"]:
+    if r["dtype"] == "float32" and r["batch_size"] in RATIO_GOALS and r.get("keras"):
+      target = RATIO_GOALS[r["batch_size"]]
+      ratio = min(k["ratio"] for k in r["keras"].values())
+      found.append({"goal": f"tfcnn/Keras >= {target} at batch {r['batch_size']}",
+                    "measured": ratio, "met": ratio >= target})
+  speedup = report.get("bfloat16_speedup", {}).get("500")
+  if speedup is not None:
+    found.append({"goal": f"bfloat16 >= {BFLOAT16_SPEEDUP_GOAL}x float32 at batch 500",
+                  "measured": speedup, "met": speedup >= BFLOAT16_SPEEDUP_GOAL})
+  for dtype in ("float32", "bfloat16"):
+    figures = [m for m in report.get("mlp_35_epochs", [])
+               if m["implementation"] == "tfcnn" and m["dtype"] == dtype]
+    if figures:
+      best = min(figures, key=lambda m: m["seconds"])
+      found.append({"goal": f"mlp {dtype} under {MLP_SECONDS_GOAL} s (threads {best['threads']})",
+                    "measured": best["seconds"], "met": best["seconds"] < MLP_SECONDS_GOAL})
+  return found

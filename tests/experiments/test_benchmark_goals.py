@@ -1,0 +1,43 @@
+"""The benchmark's verdict on issue 7's goals."""
+
+import pytest
+
+from experiments.benchmark_goals import goals
+
+
+def _result(batch, dtype, *ratios):
+  return {"batch_size": batch, "dtype": dtype,
+          "keras": {f"jit_compile={i}": {"ratio": r} for i, r in enumerate(ratios)}}
+
+
+def _mlp(dtype, threads, seconds, implementation="tfcnn"):
+  return {"implementation": implementation, "dtype": dtype, "threads": threads,
+          "seconds": seconds}
+
+
+def test_ratio_goals_are_held_against_the_faster_keras_setting():
+  report = {"results": [_result(64, "float32", 1.5, 1.3), _result(500, "float32", 1.3, 1.6),
+                        _result(20000, "float32", 2.6, 2.5), _result(500, "bfloat16", 0.1)]}
+  assert goals(report) == [
+      {"goal": "tfcnn/Keras >= 1.4 at batch 64", "measured": 1.3, "met": False},
+      {"goal": "tfcnn/Keras >= 1.25 at batch 500", "measured": 1.3, "met": True},
+      {"goal": "tfcnn/Keras >= 2.5 at batch 20000", "measured": 2.5, "met": True}]
+
+
+def test_batch_sizes_without_a_goal_and_runs_without_keras_give_no_verdict():
+  report = {"results": [_result(16, "float32", 9.0), {"batch_size": 64, "dtype": "float32",
+                                                        "keras": {}}]}
+  assert goals(report) == []
+
+
+def test_bfloat16_speedup_and_mlp_goals_take_the_best_tfcnn_thread_setting():
+  report = {"results": [], "bfloat16_speedup": {"64": 9.0, "500": 1.34},
+            "mlp_35_epochs": [_mlp("float32", "tensorflow", 9.8), _mlp("float32", 1, 7.2),
+                              _mlp("bfloat16", "tensorflow", 7.3),
+                              _mlp("float32", "openblas", 1.0, implementation="numpy")]}
+  verdicts = goals(report)
+  assert verdicts[0] == pytest.approx(
+      {"goal": "bfloat16 >= 1.35x float32 at batch 500", "measured": 1.34, "met": False})
+  assert verdicts[1:] == [
+      {"goal": "mlp float32 under 7.3 s (threads 1)", "measured": 7.2, "met": True},
+      {"goal": "mlp bfloat16 under 7.3 s (threads tensorflow)", "measured": 7.3, "met": False}]
