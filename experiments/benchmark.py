@@ -329,10 +329,11 @@ def _numpy_mlp_figure(dataset_name: str) -> tuple[float, float]:
   """``(seconds, train accuracy in the last epoch)`` of the plain-numpy MLP
   (:mod:`experiments.numpy_mlp`) doing :func:`_mlp_figure`'s work: 35 epochs
   at batch 500 over the same images in the same orders, float32, Adam,
-  images scaled once beforehand. numpy's own (OpenBLAS) threads."""
+  images scaled once beforehand (by tfcnn's own :func:`pipeline.scale`, so
+  the pixels are the same). numpy's own (OpenBLAS) threads."""
   dataset = sources.load(dataset_name)
   labels = dataset.train_labels.astype(np.int64)
-  images = dataset.train_images.reshape(len(labels), -1).astype(np.float32) / np.float32(255)
+  images = pipeline.scale(dataset.train_images).numpy().reshape(len(labels), -1)
   orders = [pipeline.epoch_order(len(labels), 0, e) for e in range(35)]
   numpy_mlp.NumpyMLP().train_epoch(images[:1000], labels[:1000], np.arange(1000), 500)  # warm-up
   mlp = numpy_mlp.NumpyMLP(seed=0, learning_rate=_MLP_LEARNING_RATE)
@@ -352,28 +353,28 @@ def _mlp_figures(dataset_name: str, num_images: int, dtypes: list[str], pool_siz
   entries carry ``numpy_seconds / seconds``: how many times faster than the
   numpy MLP on this machine, in this run.
   """
-  runs = {("tfcnn", d, p): [] for d in dtypes for p in pool_sizes}
+  # (implementation, precision, threads as reported) -> (function, arguments)
+  jobs = {("tfcnn", d, p or "tensorflow"): (_mlp_figure, (dataset_name, d, p))
+          for d in dtypes for p in pool_sizes}
   if numpy_reference:
-    runs[("numpy", "float32", "numpy")] = []
+    jobs[("numpy", "float32", "openblas")] = (_numpy_mlp_figure, (dataset_name,))
+  runs = {key: [] for key in jobs}
   context = multiprocessing.get_context("spawn")
   for _ in range(repeats):
     for key, results in runs.items():
-      implementation, dtype, pool_size = key
-      job = ((_numpy_mlp_figure, (dataset_name,)) if implementation == "numpy"
-             else (_mlp_figure, (dataset_name, dtype, pool_size)))
       with context.Pool(1) as pool:
-        results.append(pool.apply(*job))
+        results.append(pool.apply(*jobs[key]))
   figures = [{"implementation": implementation, "epochs": 35, "images": num_images,
-              "batch_size": 500, "dtype": d,
-              "threads": "openblas" if implementation == "numpy" else p or "tensorflow",
+              "batch_size": 500, "dtype": d, "threads": t,
               "seconds": statistics.median(s for s, _ in results),
               "seconds_all": [s for s, _ in results],
-              "train_accuracy_last_epoch": [a for _, a in results], "seed_series_seconds": 7.3}
-             for (implementation, d, p), results in runs.items()]
-  numpy_figure = [f for f in figures if f["implementation"] == "numpy"]
-  for figure in figures:
-    if numpy_figure and figure["implementation"] == "tfcnn":
-      figure["speed_relative_to_numpy"] = numpy_figure[0]["seconds"] / figure["seconds"]
+              "train_accuracy_last_epoch": [a for _, a in results],
+              "seed_series_seconds": benchmark_goals.MLP_SECONDS_GOAL}
+             for (implementation, d, t), results in runs.items()]
+  if numpy_reference:
+    numpy_seconds = figures[-1]["seconds"]
+    for figure in figures[:-1]:
+      figure["speed_relative_to_numpy"] = numpy_seconds / figure["seconds"]
   return figures
 
 
@@ -487,7 +488,7 @@ def main(argv: list[str]) -> None:
       print(f"mlp, 35 epochs x {len(labels)} images at batch 500, {figure['implementation']} "
             f"{figure['dtype']}, threads {figure['threads']}: {figure['seconds']:.2f} s{relative} "
             f"(median of {len(figure['seconds_all'])}; seed series' numpy MLP on its machine: "
-            "7.3 s)", flush=True)
+            f"{figure['seed_series_seconds']} s)", flush=True)
   report["goals"] = benchmark_goals.goals(report)
   for goal in report["goals"]:
     print(f"goal {goal['goal']}: {goal['measured']:.2f} -> "

@@ -10,7 +10,7 @@ them first thing, from flags (``--inter_op_threads``, ``--intra_op_threads``).
 faster when every operation is small: a thread handed an operation must be
 woken, which on a virtual machine costs tens of microseconds, as much as a
 small operation itself. On the 2-core development machine the `mlp` preset
-at batch 500 trains 11–28% faster (float32) on one thread of each pool,
+at batch 500 trains 2–28% faster (float32) on one thread of each pool,
 while the seed CNN, whose convolutions are large enough to split, is faster
 with the defaults (``experiments/benchmark.py`` measures both).
 """
