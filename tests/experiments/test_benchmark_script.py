@@ -99,6 +99,7 @@ def test_accuracy_comparison_runs_once_per_seed_and_reports_means(tmp_path):
 @pytest.mark.parametrize("flag, message", [
     ("--accuracy_seeds=1,x", "--accuracy_seeds must be non-negative integers"),
     ("--batch_sizes=64,0", "--batch_sizes must be positive integers"),
+    ("--mlp_threads=0,-1", "--mlp_threads must be non-negative integers"),
 ])
 def test_bad_lists_are_a_one_line_error_before_any_work(tmp_path, flag, message):
   out = tmp_path / "benchmark.json"
