@@ -382,7 +382,11 @@ def _mlp_figures(dataset_name: str, num_images: int, dtypes: list[str], pool_siz
 def main(argv: list[str]) -> None:
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-  common.configure_threads(_INTER_OP_THREADS, _INTRA_OP_THREADS)
+  batch_sizes = [int(b) for b in _BATCH_SIZES.value]
+  # Unless the flags say, the threads experiments.train would choose at the
+  # smallest batch. (The mlp figure sets its own in its own processes.)
+  common.configure_threads(_INTER_OP_THREADS, _INTRA_OP_THREADS, _MODEL.value, (28, 28, 1),
+                           min(batch_sizes, default=500))
   dataset = sources.load(_DATASET.value, fallback_to_sample=True) \
       if _DATASET.value != "fashion_mnist" else _load_fashion_or_sample()
   images, labels = dataset.train_images, dataset.train_labels
@@ -398,7 +402,7 @@ def main(argv: list[str]) -> None:
             "dataset": dataset.name, "model": spec.canonical(_MODEL.value),
             "train_flops_per_image": flops_per_image, "results": []}
   for dtype in _DTYPES.value:
-    for batch in [int(b) for b in _BATCH_SIZES.value]:
+    for batch in batch_sizes:
       steps = max(3, -(-_IMAGES.value // batch))
       n = min(steps * batch, len(labels))
       steps = n // batch
@@ -466,7 +470,7 @@ def main(argv: list[str]) -> None:
     report["accuracy"] = []
     with tempfile.TemporaryDirectory(prefix="tfcnn-benchmark-") as workdir:
       for dtype in _DTYPES.value:
-        for batch in [int(b) for b in _BATCH_SIZES.value]:
+        for batch in batch_sizes:
           entry = _accuracy(dataset, batch, dtype, _ACCURACY_EPOCHS.value, seeds, workdir)
           report["accuracy"].append(entry)
           print(f"accuracy after {entry['epochs']} epochs, batch {batch}, {dtype}, mean of "

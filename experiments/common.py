@@ -4,9 +4,9 @@ import functools
 import os
 import pathlib
 import sys
-from typing import Callable
+from typing import Callable, Sequence
 
-from absl import flags
+from absl import flags, logging
 
 from tfcnn import spec, threads
 from tfcnn.errors import ConfigError, SpecError, TfcnnError
@@ -92,17 +92,31 @@ def define_thread_flags() -> tuple[flags.FlagHolder, flags.FlagHolder]:
   them) and passes them to :func:`configure_threads` first thing in ``main``.
   """
   inter = flags.DEFINE_integer(
-      "inter_op_threads", 0, "Threads that run independent TensorFlow operations side by side "
-      "(0: TensorFlow's choice, about one per core). 1 and --intra_op_threads=1 make small "
-      "models (the mlp preset) faster on a 2-core machine; see tfcnn/threads.py.", lower_bound=0)
+      "inter_op_threads", None, "Threads that run independent TensorFlow operations side by "
+      "side (0: TensorFlow's choice, about one per core). Unless this or --intra_op_threads is "
+      "given, both are chosen from the model's work per training step: 1 for small steps (the "
+      "mlp preset), TensorFlow's choice otherwise; see tfcnn/threads.py.", lower_bound=0)
   intra = flags.DEFINE_integer(
-      "intra_op_threads", 0, "Threads that one TensorFlow operation splits its work over "
-      "(0: TensorFlow's choice, one per core).", lower_bound=0)
+      "intra_op_threads", None, "Threads that one TensorFlow operation splits its work over "
+      "(0: TensorFlow's choice, one per core; unset: see --inter_op_threads).", lower_bound=0)
   return inter, intra
 
 
-def configure_threads(inter: flags.FlagHolder, intra: flags.FlagHolder) -> threads.Threads:
-  """Sizes TensorFlow's thread pools from the flags of :func:`define_thread_flags`."""
-  chosen = threads.Threads(inter_op=inter.value, intra_op=intra.value)
+def configure_threads(inter: flags.FlagHolder, intra: flags.FlagHolder, model_spec: str,
+                      input_shape: Sequence[int], batch_size: int) -> threads.Threads:
+  """Sizes TensorFlow's thread pools from the flags of :func:`define_thread_flags`.
+
+  With neither flag given, :func:`tfcnn.threads.for_training` chooses for
+  training `model_spec` on `input_shape` at `batch_size`; a flag left out
+  beside one given means TensorFlow's choice (0).
+  """
+  if inter.value is None and intra.value is None:
+    chosen = threads.for_training(spec.parse(model_spec), input_shape, batch_size)
+  else:
+    chosen = threads.Threads(inter_op=inter.value or 0, intra_op=intra.value or 0)
   threads.configure(chosen)
+  logging.info("TensorFlow threads: %d inter-op, %d intra-op (0: TensorFlow's choice)%s",
+               chosen.inter_op, chosen.intra_op,
+               "" if inter.value is not None or intra.value is not None else ", chosen for "
+               f"{model_spec} at batch {batch_size}")
   return chosen

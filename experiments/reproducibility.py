@@ -184,12 +184,13 @@ def _markdown(report: dict) -> str:
 def main(argv: list[str]) -> None:
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-  common.configure_threads(_INTER_OP_THREADS, _INTRA_OP_THREADS)
   seeds = _seeds()
+  dataset = sources.load(_DATASET.value, data_dir=_DATA_DIR.value)   # runs no TensorFlow
+  common.configure_threads(_INTER_OP_THREADS, _INTRA_OP_THREADS, _MODEL.value,
+                           dataset.image_shape, _BATCH_SIZE.value)
   model_name = _MODEL.value if _MODEL.value in spec.PRESETS else "custom"
   workdir = common.prepare_workdir(_WORKDIR.value or f"runs/repro-{_DATASET.value}-{model_name}")
   common.write_flags(workdir, FLAG_NAMES)
-  dataset = sources.load(_DATASET.value, data_dir=_DATA_DIR.value)
   results = _train_runs(workdir, dataset, seeds)
 
   test_x = dataset.test_images[:_TEST_LIMIT.value or None]

@@ -140,17 +140,18 @@ def default_workdir(config: training.TrainConfig) -> str:
 def main(argv: list[str]) -> None:
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-  # First: thread pools and a multi-worker strategy must be set up before
-  # TensorFlow does anything else.
-  common.configure_threads(_INTER_OP_THREADS, _INTRA_OP_THREADS)
+  config = config_from_flags()
+  # Loading runs no TensorFlow: the thread pools (sized for this model on
+  # these images) and a multi-worker strategy must come before anything that does.
+  dataset = sources.load(config.dataset, data_dir=config.data_dir, download_ok=config.download)
+  common.configure_threads(_INTER_OP_THREADS, _INTRA_OP_THREADS, config.model,
+                           dataset.image_shape, config.batch_size)
   strategy = distribute.make_strategy(_STRATEGY.value, _NUM_CPU_DEVICES.value)
   chief = distribute.is_chief(strategy)
-  config = config_from_flags()
   workdir = common.prepare_workdir(_WORKDIR.value or default_workdir(config))
   if chief:
     common.write_flags(workdir, FLAG_NAMES)
   logging.info("training %s on %s into %s", config.model, config.dataset, workdir)
-  dataset = sources.load(config.dataset, data_dir=config.data_dir, download_ok=config.download)
   hooks = []
   if _TENSORBOARD.value and chief:
     probe_images, probe_labels = summaries.probes.one_per_class(

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from tests.experiments.script_runner import ROOT
-from tfcnn import threads
+from tfcnn import spec, threads
 from tfcnn.errors import ConfigError
 
 
@@ -24,7 +24,7 @@ def test_sizes_set_before_anything_runs_are_the_ones_in_force(script):
   result = _python(f"""
       import experiments.{script}
       import tensorflow as tf
-      from tfcnn import threads
+      from tfcnn import spec, threads
       threads.configure(threads.Threads(inter_op=1, intra_op=1))
       print(tf.reduce_sum(tf.ones([3])).numpy(), threads.current())
       threads.configure(threads.Threads(inter_op=1, intra_op=1))   # the same again: fine
@@ -36,7 +36,7 @@ def test_sizes_set_before_anything_runs_are_the_ones_in_force(script):
 def test_other_sizes_after_tensorflow_started_are_a_config_error():
   result = _python("""
       import tensorflow as tf
-      from tfcnn import threads
+      from tfcnn import spec, threads
       tf.constant(1.0) + 1.0
       try:
         threads.configure(threads.Threads(inter_op=1, intra_op=1))
@@ -52,3 +52,16 @@ def test_other_sizes_after_tensorflow_started_are_a_config_error():
 def test_negative_or_fractional_sizes_are_refused(sizes):
   with pytest.raises(ConfigError, match="must be an integer >= 0"):
     threads.Threads(**sizes).validate()
+
+
+@pytest.mark.parametrize("model,batch,expected", [
+    ("mlp", 500, threads.Threads(inter_op=1, intra_op=1)),          # 172 MFLOP per step
+    ("seed_cnn", 64, threads.Threads()),                            # 1,073 MFLOP
+    ("seed_cnn", 16, threads.Threads()),                            # 268 MFLOP
+    # 3 x 2 x 784 x 10 = 47,040 FLOP per image: the limit falls between 4,251 and 4,252.
+    ("flatten-dense10", 4251, threads.Threads(inter_op=1, intra_op=1)),
+    ("flatten-dense10", 4252, threads.Threads()),
+])
+def test_small_training_steps_get_one_thread_per_pool_and_the_rest_tensorflows_choice(
+    model, batch, expected):
+  assert threads.for_training(spec.parse(model), (28, 28, 1), batch) == expected

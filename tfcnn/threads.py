@@ -13,13 +13,29 @@ small operation itself. On the 2-core development machine the `mlp` preset
 at batch 500 trains 2–28% faster (float32) on one thread of each pool,
 while the seed CNN, whose convolutions are large enough to split, is faster
 with the defaults (``experiments/benchmark.py`` measures both).
+
+:func:`for_training` makes that choice from the size of a training step;
+the experiment scripts use it unless told the sizes.
 """
 
 import dataclasses
+from typing import Sequence
 
 import tensorflow as tf
 
+from tfcnn import geometry
 from tfcnn.errors import ConfigError
+
+# Training steps under this many floating-point operations (forward and
+# backward, :func:`tfcnn.geometry.forward_flops` x 3 x batch) run on one
+# thread per pool. Measured on the 2-core development machine, TensorFlow's
+# threads against one, alternating fresh processes: the `mlp` preset at batch
+# 500 (172 MFLOP per step) is faster on one thread in 5 of 6 rounds, by up to
+# 28%, and the seed CNN at batch 8 (134 MFLOP) in 3 of 3, by 13-50%;
+# `flatten-dense128-dense10` at batch 500 (305 MFLOP) ties, the seed CNN at
+# batch 16 (268 MFLOP) and 32 (536 MFLOP) is 10-25% slower on one thread, and
+# the mlp at batch 20,000 (6.9 GFLOP) ties.
+SMALL_STEP_FLOPS = 200e6
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,3 +79,14 @@ def current() -> Threads:
   """The sizes asked for so far (0: TensorFlow's choice)."""
   return Threads(inter_op=tf.config.threading.get_inter_op_parallelism_threads(),
                  intra_op=tf.config.threading.get_intra_op_parallelism_threads())
+
+
+def for_training(layers: Sequence, input_shape: Sequence[int], batch_size: int) -> Threads:
+  """The automatic choice for training `layers` on `input_shape` at `batch_size`.
+
+  One thread per pool for a step under :data:`SMALL_STEP_FLOPS` (its
+  operations are too small to be worth splitting or running side by side);
+  TensorFlow's choice otherwise.
+  """
+  step_flops = 3 * batch_size * geometry.forward_flops(layers, input_shape)
+  return Threads(inter_op=1, intra_op=1) if step_flops < SMALL_STEP_FLOPS else Threads()

@@ -15,6 +15,9 @@ def test_trains_writes_the_workdir_and_resumes_instead_of_restarting(tmp_path):
   first = run("experiments.train", *SMALL, f"--workdir={workdir}")
   assert first.returncode == 0, first.stderr
   assert "test accuracy" in first.stdout
+  # Unless told, the threads are chosen for the step: this one is small.
+  assert "TensorFlow threads: 1 inter-op, 1 intra-op (0: TensorFlow's choice), chosen for " \
+      "conv4k3-maxpool2-flatten-dense10 at batch 32" in first.stderr
   for name in ("flags.json", "config.json", "results.json", "ckpt/checkpoint",
                "saved_model/saved_model.pb"):
     assert (workdir / name).exists(), name
@@ -37,9 +40,12 @@ def test_trains_writes_the_workdir_and_resumes_instead_of_restarting(tmp_path):
 
 def test_flagfile_works(tmp_path):
   flagfile = tmp_path / "flags.txt"
-  flagfile.write_text("\n".join(SMALL + ["--seed=9", f"--workdir={tmp_path / 'run'}"]) + "\n")
+  flagfile.write_text("\n".join(SMALL + ["--seed=9", "--intra_op_threads=2",
+                                          f"--workdir={tmp_path / 'run'}"]) + "\n")
   result = run("experiments.train", f"--flagfile={flagfile}")
   assert result.returncode == 0, result.stderr
+  # One thread flag given: the other is TensorFlow's choice, nothing automatic.
+  assert "TensorFlow threads: 0 inter-op, 2 intra-op (0: TensorFlow's choice)\n" in result.stderr
   assert json.loads((tmp_path / "run" / "results.json").read_text())["seed"] == 9
 
 
