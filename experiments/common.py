@@ -4,6 +4,7 @@ import functools
 import os
 import pathlib
 import sys
+import tempfile
 from typing import Callable, Sequence
 
 from absl import flags, logging
@@ -53,9 +54,10 @@ def prepare_workdir(path: str) -> pathlib.Path:
   workdir = pathlib.Path(path).expanduser()
   try:
     workdir.mkdir(parents=True, exist_ok=True)
-    probe = workdir / ".write-test"
-    probe.write_text("")
-    probe.unlink()
+    # A probe of its own: the workers of a multi-worker job check the same
+    # folder at the same moment.
+    with tempfile.NamedTemporaryFile(dir=workdir, prefix=".write-test-"):
+      pass
   except OSError as e:
     raise ConfigError(f"workdir {workdir} is not a writable folder: "
                       f"{e.strerror or e}") from None
