@@ -30,8 +30,8 @@ from tfcnn.errors import ConfigError
 # backward, :func:`tfcnn.geometry.forward_flops` x 3 x batch) run on one
 # thread per pool. Measured on the 2-core development machine, TensorFlow's
 # threads against one, alternating fresh processes: the `mlp` preset at batch
-# 500 (172 MFLOP per step) is faster on one thread in 5 of 6 rounds, by up to
-# 28%, and the seed CNN at batch 8 (134 MFLOP) in 3 of 3, by 13-50%;
+# 500 (172 MFLOP per step) is faster on one thread in 5 of 6 rounds, by 5-36%
+# (9% slower in the sixth), and the seed CNN at batch 8 (134 MFLOP) in 3 of 3, by 13-50%;
 # `flatten-dense128-dense10` at batch 500 (305 MFLOP) ties, the seed CNN is
 # 0-13% slower on one thread at batch 16 (268 MFLOP) and 21-24% at 32 (536
 # MFLOP), and the mlp at batch 20,000 (6.9 GFLOP) is faster on either setting
