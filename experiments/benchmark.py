@@ -390,7 +390,7 @@ def main(argv: list[str]) -> None:
   dataset = sources.load(_DATASET.value, fallback_to_sample=True) \
       if _DATASET.value != "fashion_mnist" else _load_fashion_or_sample()
   images, labels = dataset.train_images, dataset.train_labels
-  flops_per_image = 3 * geometry.forward_flops(spec.parse(_MODEL.value), (28, 28, 1))
+  flops_per_image = geometry.train_flops(spec.parse(_MODEL.value), (28, 28, 1))
   cores = os.cpu_count() or 1
   clock = _clock_ghz()
   report = {"machine": {"cpu": _cpu_name(), "cores": cores, "clock_ghz": clock,

@@ -112,13 +112,13 @@ def configure_threads(inter: flags.FlagHolder, intra: flags.FlagHolder, model_sp
   training `model_spec` on `input_shape` at `batch_size`; a flag left out
   beside one given means TensorFlow's choice (0).
   """
-  if inter.value is None and intra.value is None:
+  automatic = inter.value is None and intra.value is None
+  if automatic:
     chosen = threads.for_training(spec.parse(model_spec), input_shape, batch_size)
   else:
     chosen = threads.Threads(inter_op=inter.value or 0, intra_op=intra.value or 0)
   threads.configure(chosen)
   logging.info("TensorFlow threads: %d inter-op, %d intra-op (0: TensorFlow's choice)%s",
                chosen.inter_op, chosen.intra_op,
-               "" if inter.value is not None or intra.value is not None else ", chosen for "
-               f"{model_spec} at batch {batch_size}")
+               f", chosen for {model_spec} at batch {batch_size}" if automatic else "")
   return chosen

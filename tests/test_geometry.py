@@ -60,3 +60,4 @@ def test_forward_flops_of_the_seed_cnn_by_hand():
   macs = 26 * 26 * 32 * 9 + 11 * 11 * 64 * 288 + 3 * 3 * 64 * 576 + 576 * 64 + 64 * 10
   model = tfcnn.build_model("seed_cnn")
   assert tfcnn.geometry.forward_flops(model.layers, (28, 28, 1)) == 2 * macs
+  assert tfcnn.geometry.train_flops(model.layers, (28, 28, 1)) == 3 * 2 * macs

@@ -24,7 +24,7 @@ def test_sizes_set_before_anything_runs_are_the_ones_in_force(script):
   result = _python(f"""
       import experiments.{script}
       import tensorflow as tf
-      from tfcnn import spec, threads
+      from tfcnn import threads
       threads.configure(threads.Threads(inter_op=1, intra_op=1))
       print(tf.reduce_sum(tf.ones([3])).numpy(), threads.current())
       threads.configure(threads.Threads(inter_op=1, intra_op=1))   # the same again: fine
@@ -36,7 +36,7 @@ def test_sizes_set_before_anything_runs_are_the_ones_in_force(script):
 def test_other_sizes_after_tensorflow_started_are_a_config_error():
   result = _python("""
       import tensorflow as tf
-      from tfcnn import spec, threads
+      from tfcnn import threads
       tf.constant(1.0) + 1.0
       try:
         threads.configure(threads.Threads(inter_op=1, intra_op=1))

@@ -101,9 +101,7 @@ def forward_flops(layers: Sequence[base.Layer], input_shape: Sequence[int]) -> i
 
   Counts multiply and add separately (2 per multiply-accumulate) in conv and
   dense layers, which dominate; pooling, activations and batch norm are left
-  out (a few per element). A training step costs about 3x this: the forward
-  pass, and a backward pass with two products of the same size (gradients for
-  the inputs and for the weights).
+  out (a few per element). :func:`train_flops` is the training step's count.
   """
   from tfcnn.layers import Conv2D, Dense  # a late import keeps geometry free of cycles
   shape, total = tuple(input_shape), 0
@@ -115,3 +113,13 @@ def forward_flops(layers: Sequence[base.Layer], input_shape: Sequence[int]) -> i
       total += 2 * shape[-1] * out[-1]
     shape = out
   return total
+
+
+def train_flops(layers: Sequence[base.Layer], input_shape: Sequence[int]) -> int:
+  """Floating-point operations of one training step for one example: 3x
+  :func:`forward_flops`, the forward pass and a backward pass with two
+  products of the same size (gradients for the inputs and for the weights).
+
+  A nominal count: the first layer's input gradient, never needed, is in it.
+  """
+  return 3 * forward_flops(layers, input_shape)

@@ -26,12 +26,12 @@ import tensorflow as tf
 from tfcnn import geometry
 from tfcnn.errors import ConfigError
 
-# Training steps under this many floating-point operations (forward and
-# backward, :func:`tfcnn.geometry.forward_flops` x 3 x batch) run on one
-# thread per pool. Measured on the 2-core development machine, TensorFlow's
-# threads against one, alternating fresh processes: the `mlp` preset at batch
-# 500 (172 MFLOP per step) is faster on one thread in 5 of 6 rounds, by 5-36%
-# (9% slower in the sixth), and the seed CNN at batch 8 (134 MFLOP) in 3 of 3, by 13-50%;
+# Training steps under this many floating-point operations
+# (:func:`tfcnn.geometry.train_flops` x batch) run on one thread per pool.
+# Measured on the 2-core development machine, TensorFlow's threads against
+# one, alternating fresh processes: the `mlp` preset at batch 500 (172 MFLOP
+# per step) is faster on one thread in 5 of 6 rounds, by 5-36% (9% slower in
+# the sixth), and the seed CNN at batch 8 (134 MFLOP) in 3 of 3, by 13-50%;
 # `flatten-dense128-dense10` at batch 500 (305 MFLOP) ties, the seed CNN is
 # 0-13% slower on one thread at batch 16 (268 MFLOP) and 21-24% at 32 (536
 # MFLOP), and the mlp at batch 20,000 (6.9 GFLOP) is faster on either setting
@@ -89,5 +89,5 @@ def for_training(layers: Sequence, input_shape: Sequence[int], batch_size: int) 
   operations are too small to be worth splitting or running side by side);
   TensorFlow's choice otherwise.
   """
-  step_flops = 3 * batch_size * geometry.forward_flops(layers, input_shape)
+  step_flops = batch_size * geometry.train_flops(layers, input_shape)
   return Threads(inter_op=1, intra_op=1) if step_flops < SMALL_STEP_FLOPS else Threads()
