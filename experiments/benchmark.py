@@ -1,15 +1,19 @@
 r"""Training speed of tfcnn against Keras (the reference), on the same data.
 
-In one process, for each batch size and precision, it times tfcnn's training
-and a Keras model of the identical architecture and optimiser, alternating
-the two, and reports the median of --repeats: images/s, the ratio
-tfcnn/Keras, GFLOP/s and the fraction of this machine's peak, peak memory,
-and a per-phase breakdown of tfcnn's step (forward, backward, update).
-Warm-up (tracing, first calls) is excluded. It also trains the `mlp` preset
-35 epochs at batch 500 (the seed series' figure to beat: 7.3 s), in a fresh
-process per thread setting (TensorFlow's thread pools are fixed per process),
-and a plain-numpy MLP doing the same work (experiments/numpy_mlp.py: the
-seed's kind of code, timed on this machine), alternating them.
+For each batch size and precision it times tfcnn's training and a Keras
+model of the identical architecture and optimiser, alternating the two, and
+reports the median of --repeats: images/s, the ratio tfcnn/Keras, GFLOP/s and
+the fraction of this machine's peak, peak memory, and a per-phase breakdown
+of tfcnn's step (forward, backward, update). Warm-up (tracing, first calls)
+is excluded. Each contender runs in a process of its own, with the thread
+pools it trains with by default (TensorFlow fixes them per process): tfcnn
+those experiments.train chooses (tfcnn/threads.py: batch shards side by
+side, one intra-op thread), Keras TensorFlow's own. The processes are
+alternated, never run at once. It also trains the `mlp` preset 35 epochs at
+batch 500 (the seed series' figure to beat: 7.3 s), in a fresh process per
+thread setting, and a plain-numpy MLP doing the same work
+(experiments/numpy_mlp.py: the seed's kind of code, timed on this machine),
+alternating them.
 
   python -m experiments.benchmark                      # the full table
   python -m experiments.benchmark --batch_sizes=500 --repeats=1 --images=4000  # quick
@@ -27,6 +31,7 @@ import resource
 import statistics
 import tempfile
 import time
+import traceback
 
 import numpy as np
 import tensorflow as tf
@@ -59,9 +64,10 @@ _MLP_NUMPY = flags.DEFINE_boolean(
     "(experiments/numpy_mlp.py), alternating with tfcnn: the seed series' figure came from a "
     "numpy MLP on another machine; this one is timed on this machine.")
 _MLP_THREADS = flags.DEFINE_list(
-    "mlp_threads", ["0", "1"], "Thread settings for the mlp figure, each timed in a fresh "
-    "process: 0 = TensorFlow's choice (as --inter_op_threads=0 --intra_op_threads=0), N = N "
-    "inter-op and N intra-op threads.")
+    "mlp_threads", ["auto", "0", "1"], "Thread settings for the mlp figure, each timed in a "
+    "fresh process: auto = what experiments.train chooses (batch shards side by side, "
+    "tfcnn/threads.py), 0 = TensorFlow's choice and no shards, N = N inter-op and N intra-op "
+    "threads and no shards.")
 _MICRO_BATCH = flags.DEFINE_integer("micro_batch_size", 128,
                                     "tfcnn micro-batch size for larger batches (0: off).",
                                     lower_bound=0)
@@ -78,8 +84,9 @@ _ACCURACY_SEEDS = flags.DEFINE_list(
     "tenths of a point).")
 flags.register_validator("accuracy_seeds", lambda seeds: all(s.isdigit() for s in seeds),
                          "--accuracy_seeds must be non-negative integers")
-flags.register_validator("mlp_threads", lambda values: all(v.isdigit() for v in values),
-                         "--mlp_threads must be non-negative integers")
+flags.register_validator("mlp_threads",
+                         lambda values: all(v == "auto" or v.isdigit() for v in values),
+                         "--mlp_threads must be 'auto' or non-negative integers")
 flags.register_validator("batch_sizes", lambda sizes: all(s.isdigit() and int(s) > 0
                                                           for s in sizes),
                          "--batch_sizes must be positive integers")
@@ -93,7 +100,7 @@ FLOPS_PER_CYCLE = {"float32": 64, "bfloat16": 1024}
 # The mlp figure's Adam learning rate (tfcnn's default), for tfcnn and numpy alike.
 _MLP_LEARNING_RATE = 2e-3
 
-_INTER_OP_THREADS, _INTRA_OP_THREADS = common.define_thread_flags()
+_INTER_OP_THREADS, _INTRA_OP_THREADS, _BATCH_SHARDS = common.define_thread_flags()
 
 
 def _clock_ghz() -> float:
@@ -164,16 +171,16 @@ def _keras_model(model_spec: str, compute_dtype: str, jit: str = "false"):
 class _TfcnnRunner:
   """Times tfcnn's training path (the one experiments.train uses)."""
 
-  def __init__(self, model_spec, batch, dtype, images, labels, jit_compile=False, share=None):
+  def __init__(self, model_spec, batch, dtype, images, labels, micro_batch_size, batch_shards,
+               jit_compile=False, share=None):
     """`share`: another runner of the same precision whose in-memory training
     tensors this one uses (no second copy)."""
     self.config = training.TrainConfig(
         model=model_spec, batch_size=batch, compute_dtype=dtype, augment_shift=0,
-        lr_schedule="constant", learning_rate=1e-3,
-        micro_batch_size=_MICRO_BATCH.value, jit_compile=jit_compile)
+        lr_schedule="constant", learning_rate=1e-3, micro_batch_size=micro_batch_size,
+        batch_shards=batch_shards, jit_compile=jit_compile)
     self.trainer = training.Trainer(self.config, (28, 28, 1),
                                     pipeline.num_batches(len(labels), batch))
-    self.micro_batch_size = _MICRO_BATCH.value if self.trainer.uses_micro_batches else 0
     self.images, self.labels = ((share.images, share.labels) if share is not None
                                 else self.trainer.data_tensors(images, labels))
     self.order = tf.constant(np.arange(len(labels), dtype=np.int64))
@@ -182,8 +189,141 @@ class _TfcnnRunner:
     self.trainer.run_steps(self.images, self.labels, self.order, 0, steps, 0)
 
 
+def _load_images(dataset_name: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+  """The first `n` training images and labels of `dataset_name` (loaded once
+  per process)."""
+  if dataset_name not in _LOADED:
+    _LOADED[dataset_name] = sources.load(dataset_name)
+  dataset = _LOADED[dataset_name]
+  return dataset.train_images[:n], dataset.train_labels[:n]
+
+
+_LOADED = {}
+
+
+class _TfcnnSide:
+  """tfcnn's contenders, one batch size and precision at a time, in a process
+  of its own (see :class:`_Process`) with the thread pools of `plan`."""
+
+  def __init__(self, plan: threads.Plan):
+    threads.configure(plan.threads)
+    self.plan = plan
+    self.runners = {}
+
+  def setup(self, model_spec: str, batch: int, dtype: str, dataset_name: str, n: int,
+            micro_batch_size: int, xla: bool) -> None:
+    """Builds and warms up tfcnn (and with `xla`, tfcnn under XLA) at `batch`
+    in `dtype` on the first `n` training images of `dataset_name`."""
+    self.runners = {}
+    images, labels = _load_images(dataset_name, n)
+    self.steps = n // batch
+    self.runners["tfcnn"] = _TfcnnRunner(model_spec, batch, dtype, images, labels,
+                                         micro_batch_size, self.plan.batch_shards)
+    if xla:
+      self.runners["xla"] = _TfcnnRunner(model_spec, batch, dtype, images, labels,
+                                         micro_batch_size, self.plan.batch_shards,
+                                         jit_compile=True, share=self.runners["tfcnn"])
+    for runner in self.runners.values():
+      runner.run(min(self.steps, 2))  # trace + warm up
+
+  def time(self, name: str) -> float:
+    """Seconds for the set-up's training steps of runner `name`."""
+    return _time(lambda: self.runners[name].run(self.steps))
+
+  def phases(self) -> dict:
+    return _phases(self.runners["tfcnn"], max(2, min(self.steps, 20)))
+
+  def info(self) -> dict:
+    trainer = self.runners["tfcnn"].trainer
+    return {"micro_batch_size": trainer.config.micro_batch_size
+                                if trainer.uses_micro_batches else 0,
+            "batch_shards": trainer.batch_shards,
+            "threads": dataclasses.asdict(threads.current()),
+            "peak_rss_mb": _peak_rss_mb()}
+
+
+class _KerasSide:
+  """The Keras reference, one batch size and precision at a time, for each
+  ``jit_compile`` setting asked for, in a process of its own on TensorFlow's
+  default threads (what a Keras user gets)."""
+
+  def __init__(self):
+    self.models = {}
+
+  def setup(self, model_spec: str, batch: int, dtype: str, dataset_name: str, n: int,
+            jits: list[str]) -> None:
+    """Builds and warms up a Keras model per setting in `jits`."""
+    self.models = {}
+    images, labels = _load_images(dataset_name, n)
+    self.x = pipeline.scale(images).numpy()
+    self.y = labels.astype(np.int32)
+    self.batch = batch
+    self.timed = n // batch * batch
+    for jit in jits:
+      self.models[jit] = _keras_model(model_spec, dtype, jit)
+      self.models[jit].fit(self.x[:2 * batch], self.y[:2 * batch], batch_size=batch, epochs=1,
+                           verbose=0)  # warm-up: build, trace, compile
+
+  def time(self, jit: str) -> float:
+    """Seconds for one epoch of ``fit`` over the set-up's images."""
+    return _time(lambda: self.models[jit].fit(
+        self.x[:self.timed], self.y[:self.timed], batch_size=self.batch, epochs=1, verbose=0,
+        shuffle=False))
+
+  def info(self) -> dict:
+    return {"threads": dataclasses.asdict(threads.current()), "peak_rss_mb": _peak_rss_mb()}
+
+
+def _serve(connection, make, args) -> None:
+  """A :class:`_Process`'s loop: builds ``make(*args)``, then answers calls."""
+  try:
+    target = make(*args)
+    connection.send(("ok", None))
+  except BaseException:
+    connection.send(("error", traceback.format_exc()))
+    return
+  while (message := connection.recv()) is not None:
+    method, call_args = message
+    try:
+      connection.send(("ok", getattr(target, method)(*call_args)))
+    except BaseException:
+      connection.send(("error", traceback.format_exc()))
+
+
+class _Process:
+  """``make(*args)`` built and called in a fresh process: its own TensorFlow,
+  with its own thread pools. Calls wait for the answer, so two such processes
+  used in turn never run at once."""
+
+  def __init__(self, make, *args):
+    context = multiprocessing.get_context("spawn")
+    self._connection, child = context.Pipe()
+    self._process = context.Process(target=_serve, args=(child, make, args), daemon=True)
+    self._process.start()
+    self._answer()
+
+  def _answer(self):
+    try:
+      status, value = self._connection.recv()
+    except EOFError:
+      raise RuntimeError(f"benchmark process ended with code {self._process.exitcode}") from None
+    if status == "error":
+      raise RuntimeError(f"in the benchmark process:\n{value}")
+    return value
+
+  def __getattr__(self, method: str):
+    def call(*args):
+      self._connection.send((method, args))
+      return self._answer()
+    return call
+
+  def close(self) -> None:
+    self._connection.send(None)
+    self._process.join()
+
+
 def _accuracy(dataset, batch: int, dtype: str, epochs: int, seeds: list[int],
-              workdir: str) -> dict:
+              workdir: str, batch_shards: int) -> dict:
   """Test accuracy of tfcnn and (with --keras) of Keras after the same epochs,
   same optimiser, once per seed; with their means."""
   entry = {"batch_size": batch, "dtype": dtype, "epochs": epochs, "seeds": seeds,
@@ -195,7 +335,7 @@ def _accuracy(dataset, batch: int, dtype: str, epochs: int, seeds: list[int],
     config = training.TrainConfig(
         model=_MODEL.value, dataset=dataset.name, batch_size=batch, compute_dtype=dtype,
         augment_shift=0, lr_schedule="constant", learning_rate=1e-3, epochs=epochs, seed=seed,
-        micro_batch_size=_MICRO_BATCH.value, log_every_steps=10**6)
+        micro_batch_size=_MICRO_BATCH.value, batch_shards=batch_shards, log_every_steps=10**6)
     ours = training.train(config, os.path.join(workdir, f"tfcnn-{batch}-{dtype}-{seed}"),
                           dataset=dataset)
     entry["tfcnn_test_accuracy"].append(ours["test_accuracy"])
@@ -214,7 +354,8 @@ def _accuracy(dataset, batch: int, dtype: str, epochs: int, seeds: list[int],
   return entry
 
 
-def _summary_overhead(images: np.ndarray, labels: np.ndarray, repeats: int) -> dict:
+def _summary_overhead(images: np.ndarray, labels: np.ndarray, repeats: int,
+                      batch_shards: int) -> dict:
   """Train-step throughput with and without TensorBoard logging, alternated.
 
   The logging run writes what experiments.train writes by default: step
@@ -223,7 +364,8 @@ def _summary_overhead(images: np.ndarray, labels: np.ndarray, repeats: int) -> d
   (timed separately: they run between epochs, not in the step).
   """
   from tfcnn import summaries
-  config = training.TrainConfig(model=_MODEL.value)   # the defaults of experiments.train
+  # The defaults of experiments.train, with the shards it would choose.
+  config = training.TrainConfig(model=_MODEL.value, batch_shards=batch_shards)
   n = min(len(labels), 8000, max(_IMAGES.value, 64))
   steps = pipeline.num_batches(n, config.batch_size)
   order = tf.constant(pipeline.epoch_order(n, 0, 0))
@@ -276,8 +418,7 @@ def _phases(runner: _TfcnnRunner, steps: int) -> dict:
     return run
 
   def forward_body():
-    logits = trainer.model(tf.cast(x, trainer.compute_dtype), training=True)
-    return tf.reduce_sum(tf.cast(logits, tf.float32))
+    return tf.reduce_sum(trainer.logits(x, training=True))
 
   def forward_backward_body():
     _, _, gradients = trainer.loss_and_gradients(x, y)
@@ -302,17 +443,25 @@ def _phases(runner: _TfcnnRunner, steps: int) -> dict:
           "step_s": result["step"]}
 
 
-def _mlp_figure(dataset_name: str, dtype: str, pool_size: int) -> tuple[float, float]:
+def _mlp_plan(setting: str) -> threads.Plan:
+  """The threads and batch shards of an --mlp_threads setting (see the flag)."""
+  if setting == "auto":
+    return threads.for_training(spec.parse("mlp"), (28, 28, 1), 500)
+  return threads.Plan(threads.Threads(inter_op=int(setting), intra_op=int(setting)), 1)
+
+
+def _mlp_figure(dataset_name: str, dtype: str, setting: str) -> tuple[float, float]:
   """``(seconds, train accuracy in the last epoch)`` of the mlp preset
-  trained 35 epochs over the training set at batch 500 (training only), on
-  `pool_size` inter-op and intra-op threads (0: TensorFlow's choice). Runs in
-  a fresh process (see :func:`_mlp_figures`)."""
-  threads.configure(threads.Threads(inter_op=pool_size, intra_op=pool_size))
+  trained 35 epochs over the training set at batch 500 (training only), with
+  the threads and shards of --mlp_threads `setting`. Runs in a fresh process
+  (see :func:`_mlp_figures`)."""
+  plan = _mlp_plan(setting)
+  threads.configure(plan.threads)
   dataset = sources.load(dataset_name)
   images, labels = dataset.train_images, dataset.train_labels
   config = training.TrainConfig(model="mlp", batch_size=500, augment_shift=0,
                                 lr_schedule="constant", learning_rate=_MLP_LEARNING_RATE,
-                                epochs=35, compute_dtype=dtype)
+                                epochs=35, compute_dtype=dtype, batch_shards=plan.batch_shards)
   steps = pipeline.num_batches(len(labels), 500)
   trainer = training.Trainer(config, (28, 28, 1), steps)
   x, y = trainer.data_tensors(images, labels)
@@ -343,7 +492,7 @@ def _numpy_mlp_figure(dataset_name: str) -> tuple[float, float]:
   return time.perf_counter() - start, accuracy
 
 
-def _mlp_figures(dataset_name: str, num_images: int, dtypes: list[str], pool_sizes: list[int],
+def _mlp_figures(dataset_name: str, num_images: int, dtypes: list[str], settings: list[str],
                  repeats: int, numpy_reference: bool) -> list[dict]:
   """The mlp figure per precision and thread setting, median of `repeats`,
   and (with `numpy_reference`) the plain-numpy MLP's figure.
@@ -354,8 +503,8 @@ def _mlp_figures(dataset_name: str, num_images: int, dtypes: list[str], pool_siz
   numpy MLP on this machine, in this run.
   """
   # (implementation, precision, threads as reported) -> (function, arguments)
-  jobs = {("tfcnn", d, p or "tensorflow"): (_mlp_figure, (dataset_name, d, p))
-          for d in dtypes for p in pool_sizes}
+  jobs = {("tfcnn", d, {"auto": "auto", "0": "tensorflow"}.get(t, int(t))):
+          (_mlp_figure, (dataset_name, d, t)) for d in dtypes for t in settings}
   if numpy_reference:
     jobs[("numpy", "float32", "openblas")] = (_numpy_mlp_figure, (dataset_name,))
   runs = {key: [] for key in jobs}
@@ -371,6 +520,10 @@ def _mlp_figures(dataset_name: str, num_images: int, dtypes: list[str], pool_siz
               "train_accuracy_last_epoch": [a for _, a in results],
               "seed_series_seconds": benchmark_goals.MLP_SECONDS_GOAL}
              for (implementation, d, t), results in runs.items()]
+  for figure in figures:
+    if figure["implementation"] == "tfcnn":
+      auto = figure["threads"] == "auto"
+      figure["batch_shards"] = _mlp_plan("auto").batch_shards if auto else 1
   if numpy_reference:
     numpy_seconds = figures[-1]["seconds"]
     for figure in figures[:-1]:
@@ -383,24 +536,33 @@ def main(argv: list[str]) -> None:
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
   batch_sizes = [int(b) for b in _BATCH_SIZES.value]
-  # Unless the flags say, the threads experiments.train would choose at the
-  # smallest batch. (The mlp figure sets its own in its own processes.)
-  common.configure_threads(_INTER_OP_THREADS, _INTRA_OP_THREADS, _MODEL.value, (28, 28, 1),
-                           min(batch_sizes, default=500))
+
+  def plan(batch: int) -> threads.Plan:
+    """What experiments.train would choose at `batch` (or the flags say)."""
+    return common.thread_plan(_INTER_OP_THREADS, _INTRA_OP_THREADS, _BATCH_SHARDS, _MODEL.value,
+                              (28, 28, 1), batch)
+
+  # This process trains for the summary overhead and the accuracy comparison:
+  # with the threads experiments.train would choose at its default batch size.
+  own_plan = common.configure_threads(_INTER_OP_THREADS, _INTRA_OP_THREADS, _BATCH_SHARDS,
+                                      _MODEL.value, (28, 28, 1), training.TrainConfig.batch_size)
   dataset = sources.load(_DATASET.value, fallback_to_sample=True) \
       if _DATASET.value != "fashion_mnist" else _load_fashion_or_sample()
   images, labels = dataset.train_images, dataset.train_labels
   flops_per_image = geometry.train_flops(spec.parse(_MODEL.value), (28, 28, 1))
-  cores = os.cpu_count() or 1
+  cores = threads.cpu_cores()
   clock = _clock_ghz()
   report = {"machine": {"cpu": _cpu_name(), "cores": cores, "clock_ghz": clock,
-                        "threads": dataclasses.asdict(threads.current()),
                         "amx_bf16": _has_amx(), "tensorflow": tf.__version__,
                         "peak_gflops": {d: cores * clock * f for d, f in FLOPS_PER_CYCLE.items()},
                         "peak_method": "cores x nominal clock x FLOPs/cycle/core (float32: "
                                        "2 AVX-512 FMA x 16 lanes x 2 = 64; bfloat16: AMX 1024)"},
             "dataset": dataset.name, "model": spec.canonical(_MODEL.value),
             "train_flops_per_image": flops_per_image, "results": []}
+  # One process per thread plan for tfcnn (TensorFlow fixes the pools per
+  # process; usually one plan serves every batch size), one for Keras.
+  tfcnn_sides = {}
+  keras = _Process(_KerasSide) if _KERAS.value else None
   for dtype in _DTYPES.value:
     for batch in batch_sizes:
       steps = max(3, -(-_IMAGES.value // batch))
@@ -408,51 +570,49 @@ def main(argv: list[str]) -> None:
       steps = n // batch
       timed_images = steps * batch
       logging.info("batch %d, %s: %d steps per measurement", batch, dtype, steps)
-      ours = _TfcnnRunner(_MODEL.value, batch, dtype, images[:n], labels[:n])
-      ours.run(min(steps, 2))  # trace + warm up
-      xla = None
-      if _TFCNN_XLA.value:
-        xla = _TfcnnRunner(_MODEL.value, batch, dtype, images[:n], labels[:n], jit_compile=True,
-                           share=ours)
-        xla.run(min(steps, 2))
-      keras_models = {}
-      if _KERAS.value:
-        kx = pipeline.scale(images[:n]).numpy()
-        ky = labels[:n].astype(np.int32)
-        for jit in _KERAS_JIT.value:
-          keras_models[jit] = _keras_model(_MODEL.value, dtype, jit)
-          keras_models[jit].fit(kx[:2 * batch], ky[:2 * batch], batch_size=batch, epochs=1,
-                                verbose=0)  # warm-up: build, trace, compile
-      tfcnn_times, xla_times, keras_times = [], [], {jit: [] for jit in keras_models}
+      if plan(batch) not in tfcnn_sides:
+        tfcnn_sides[plan(batch)] = _Process(_TfcnnSide, plan(batch))
+      ours = tfcnn_sides[plan(batch)]
+      ours.setup(_MODEL.value, batch, dtype, dataset.name, n, _MICRO_BATCH.value,
+                 _TFCNN_XLA.value)
+      if keras is not None:
+        keras.setup(_MODEL.value, batch, dtype, dataset.name, n, _KERAS_JIT.value)
+      contenders = [(ours, "tfcnn")] + ([(ours, "xla")] if _TFCNN_XLA.value else []) + (
+          [(keras, jit) for jit in _KERAS_JIT.value] if keras is not None else [])
+      times = {name: [] for _, name in contenders}
       for _ in range(_REPEATS.value):   # alternate the contenders
-        tfcnn_times.append(_time(lambda: ours.run(steps)))
-        if xla is not None:
-          xla_times.append(_time(lambda: xla.run(steps)))
-        for jit, model in keras_models.items():
-          keras_times[jit].append(_time(lambda: model.fit(
-              kx[:timed_images], ky[:timed_images], batch_size=batch, epochs=1, verbose=0,
-              shuffle=False)))
-      rate = timed_images / statistics.median(tfcnn_times)
+        for process, name in contenders:
+          times[name].append(process.time(name))
+      info = ours.info()
+      rate = timed_images / statistics.median(times["tfcnn"])
       entry = {"batch_size": batch, "dtype": dtype, "images_timed": timed_images,
-               "micro_batch_size": ours.micro_batch_size,
+               "micro_batch_size": info["micro_batch_size"],
+               "batch_shards": info["batch_shards"], "threads": info["threads"],
                "tfcnn_images_per_second": rate,
                "tfcnn_gflops": rate * flops_per_image / 1e9,
                "tfcnn_fraction_of_peak": rate * flops_per_image / 1e9 /
                                          report["machine"]["peak_gflops"][dtype],
-               "tfcnn_seconds": tfcnn_times, "peak_rss_mb": _peak_rss_mb()}
-      if xla is not None:
-        xla_rate = timed_images / statistics.median(xla_times)
-        entry["tfcnn_xla"] = {"images_per_second": xla_rate, "seconds": xla_times,
+               "tfcnn_seconds": times["tfcnn"], "peak_rss_mb": info["peak_rss_mb"]}
+      if _TFCNN_XLA.value:
+        xla_rate = timed_images / statistics.median(times["xla"])
+        entry["tfcnn_xla"] = {"images_per_second": xla_rate, "seconds": times["xla"],
                               "speed_relative_to_default": xla_rate / rate}
       entry["keras"] = {}
-      for jit, times in keras_times.items():
-        keras_rate = timed_images / statistics.median(times)
+      if keras is not None:
+        keras_info = keras.info()
+        entry["keras_threads"] = keras_info["threads"]
+        entry["keras_peak_rss_mb"] = keras_info["peak_rss_mb"]
+      for jit in _KERAS_JIT.value if keras is not None else []:
+        keras_rate = timed_images / statistics.median(times[jit])
         entry["keras"][f"jit_compile={jit}"] = {"images_per_second": keras_rate,
-                                                "seconds": times, "ratio": rate / keras_rate}
+                                                "seconds": times[jit], "ratio": rate / keras_rate}
       if _PHASES.value:
-        entry["phases"] = _phases(ours, max(2, min(steps, 20)))
+        entry["phases"] = ours.phases()
       report["results"].append(entry)
       print(_row(entry), flush=True)
+  for process in [*tfcnn_sides.values(), keras]:
+    if process is not None:
+      process.close()
   if "float32" in _DTYPES.value and "bfloat16" in _DTYPES.value:
     f32 = {r["batch_size"]: r["tfcnn_images_per_second"] for r in report["results"]
            if r["dtype"] == "float32"}
@@ -460,7 +620,8 @@ def main(argv: list[str]) -> None:
                                   f32[r["batch_size"]] for r in report["results"]
                                   if r["dtype"] == "bfloat16" and r["batch_size"] in f32}
   if _SUMMARY_OVERHEAD.value:
-    report["summary_overhead"] = _summary_overhead(images, labels, max(3, _REPEATS.value))
+    report["summary_overhead"] = _summary_overhead(images, labels, max(3, _REPEATS.value),
+                                                   own_plan.batch_shards)
     o = report["summary_overhead"]
     print(f"TensorBoard logging: train step {o['train_step_overhead']:+.1%}; epoch-end images "
           f"{o['epoch_end_logging_seconds']:.2f} s per {o['epoch_seconds_without_logging']:.2f} s "
@@ -471,7 +632,8 @@ def main(argv: list[str]) -> None:
     with tempfile.TemporaryDirectory(prefix="tfcnn-benchmark-") as workdir:
       for dtype in _DTYPES.value:
         for batch in batch_sizes:
-          entry = _accuracy(dataset, batch, dtype, _ACCURACY_EPOCHS.value, seeds, workdir)
+          entry = _accuracy(dataset, batch, dtype, _ACCURACY_EPOCHS.value, seeds, workdir,
+                            plan(batch).batch_shards)
           report["accuracy"].append(entry)
           print(f"accuracy after {entry['epochs']} epochs, batch {batch}, {dtype}, mean of "
                 f"{len(seeds)} seed(s): " + ", ".join(
@@ -484,7 +646,7 @@ def main(argv: list[str]) -> None:
         for b, d in means if d == "float32" and (b, "bfloat16") in means}
   if _MLP.value:
     report["mlp_35_epochs"] = _mlp_figures(dataset.name, len(labels), _DTYPES.value,
-                                           [int(n) for n in _MLP_THREADS.value], _REPEATS.value,
+                                           _MLP_THREADS.value, _REPEATS.value,
                                            _MLP_NUMPY.value)
     for figure in report["mlp_35_epochs"]:
       relative = (f", {figure['speed_relative_to_numpy']:.2f}x numpy's speed"

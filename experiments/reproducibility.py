@@ -46,7 +46,7 @@ _TEST_LIMIT = flags.DEFINE_integer("test_limit", 0, "Use only the first N test i
 _TENSORBOARD = flags.DEFINE_boolean("tensorboard", True, "TensorBoard logs per run.")
 
 NULL_SEED_OFFSET = 100_000
-_INTER_OP_THREADS, _INTRA_OP_THREADS = common.define_thread_flags()
+_INTER_OP_THREADS, _INTRA_OP_THREADS, _BATCH_SHARDS = common.define_thread_flags()
 FLAG_NAMES = common.flag_names(globals())   # all of the above, recorded with the study
 
 
@@ -65,7 +65,8 @@ def _seeds() -> list[int]:
   return seeds
 
 
-def _train_runs(workdir: pathlib.Path, dataset, seeds: list[int]) -> dict[str, dict]:
+def _train_runs(workdir: pathlib.Path, dataset, seeds: list[int],
+                batch_shards: int) -> dict[str, dict]:
   names = [(f"seed{s}", s) for s in seeds] + [(f"seed{seeds[0]}_repeat", seeds[0])]
   results = {}
   for number, (name, seed) in enumerate(names, 1):
@@ -73,7 +74,8 @@ def _train_runs(workdir: pathlib.Path, dataset, seeds: list[int]) -> dict[str, d
     config = training.TrainConfig(
         model=_MODEL.value, dataset=_DATASET.value, data_dir=_DATA_DIR.value,
         epochs=_EPOCHS.value, batch_size=_BATCH_SIZE.value, seed=seed, deterministic=True,
-        train_limit=_TRAIN_LIMIT.value, test_limit=_TEST_LIMIT.value).validate()
+        train_limit=_TRAIN_LIMIT.value, test_limit=_TEST_LIMIT.value,
+        batch_shards=batch_shards).validate()
     if (run_dir / "results.json").exists() and (run_dir / "config.json").exists() and \
         results_lib.read_json(run_dir / "config.json") == config.to_dict():
       logging.info("run %d/%d (%s): finished earlier, not retrained", number, len(names), name)
@@ -186,12 +188,12 @@ def main(argv: list[str]) -> None:
     raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
   seeds = _seeds()
   dataset = sources.load(_DATASET.value, data_dir=_DATA_DIR.value)   # runs no TensorFlow
-  common.configure_threads(_INTER_OP_THREADS, _INTRA_OP_THREADS, _MODEL.value,
-                           dataset.image_shape, _BATCH_SIZE.value)
+  plan = common.configure_threads(_INTER_OP_THREADS, _INTRA_OP_THREADS, _BATCH_SHARDS,
+                                  _MODEL.value, dataset.image_shape, _BATCH_SIZE.value)
   model_name = _MODEL.value if _MODEL.value in spec.PRESETS else "custom"
   workdir = common.prepare_workdir(_WORKDIR.value or f"runs/repro-{_DATASET.value}-{model_name}")
   common.write_flags(workdir, FLAG_NAMES)
-  results = _train_runs(workdir, dataset, seeds)
+  results = _train_runs(workdir, dataset, seeds, plan.batch_shards)
 
   test_x = dataset.test_images[:_TEST_LIMIT.value or None]
   probes = pipeline.scale(test_x[:_PROBE_SIZE.value]).numpy()

@@ -9,6 +9,7 @@ results.json (and tb/ and images/ for TensorBoard). Running the same command
 again resumes from the latest checkpoint; a finished run is not retrained.
 """
 
+import dataclasses
 import re
 
 from absl import app, flags, logging
@@ -94,7 +95,7 @@ _PROBES_PER_CLASS = flags.DEFINE_integer("probes_per_class", 1,
 _HISTOGRAMS = flags.DEFINE_boolean("histograms", True,
                                    "Histograms of weights, gradients, activations.")
 
-_INTER_OP_THREADS, _INTRA_OP_THREADS = common.define_thread_flags()
+_INTER_OP_THREADS, _INTRA_OP_THREADS, _BATCH_SHARDS = common.define_thread_flags()
 FLAG_NAMES = common.flag_names(globals())   # all of the above, recorded with each run
 
 
@@ -144,8 +145,11 @@ def main(argv: list[str]) -> None:
   # Loading runs no TensorFlow: the thread pools (sized for this model on
   # these images) and a multi-worker strategy must come before anything that does.
   dataset = sources.load(config.dataset, data_dir=config.data_dir, download_ok=config.download)
-  common.configure_threads(_INTER_OP_THREADS, _INTRA_OP_THREADS, config.model,
-                           dataset.image_shape, config.batch_size)
+  plan = common.configure_threads(
+      _INTER_OP_THREADS, _INTRA_OP_THREADS, _BATCH_SHARDS, config.model, dataset.image_shape,
+      config.batch_size, one_cpu_device=_STRATEGY.value != "multi_worker"
+      and _NUM_CPU_DEVICES.value <= 1)
+  config = dataclasses.replace(config, batch_shards=plan.batch_shards)
   strategy = distribute.make_strategy(_STRATEGY.value, _NUM_CPU_DEVICES.value)
   chief = distribute.is_chief(strategy)
   workdir = common.prepare_workdir(_WORKDIR.value or default_workdir(config))

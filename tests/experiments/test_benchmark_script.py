@@ -1,10 +1,12 @@
 """experiments/benchmark.py runs on a tiny configuration and writes well-formed JSON."""
 
+import dataclasses
 import json
 
 import pytest
 
 from tests.experiments.script_runner import run
+from tfcnn import spec, threads
 
 
 def test_tiny_benchmark_writes_well_formed_json(tmp_path):
@@ -25,7 +27,16 @@ def test_tiny_benchmark_writes_well_formed_json(tmp_path):
     assert "tfcnn_xla" not in r   # XLA is timed only when asked for
     assert set(r["phases"]) == {"forward_s", "backward_s", "update_s", "step_s"}
     assert r["peak_rss_mb"] > 0
-  assert report["results"][1]["micro_batch_size"] == 16     # 40 is split, 16 is not
+  # Each contender in its own process: tfcnn on the threads and shards that
+  # experiments.train would choose, Keras on TensorFlow's default threads.
+  for r in report["results"]:
+    plan = threads.for_training(spec.parse("seed_cnn"), (28, 28, 1), r["batch_size"])
+    assert r["batch_shards"] == plan.batch_shards
+    assert r["threads"] == dataclasses.asdict(plan.threads)
+    assert r["keras_threads"] == {"inter_op": 0, "intra_op": 0}
+  # 40 in 2 shards of 20 is split into micro-batches of 16; 16 (2 x 8) is not.
+  shards = report["results"][1]["batch_shards"]
+  assert report["results"][1]["micro_batch_size"] == (16 if 40 / shards > 16 else 0)
   assert report["results"][0]["micro_batch_size"] == 0
   assert set(report["bfloat16_speedup"]) == {"16", "40"}
   assert "batch     16 float32" in result.stdout
@@ -40,7 +51,7 @@ def test_mlp_figure_per_thread_setting_and_tfcnn_under_xla(tmp_path):
   out = tmp_path / "benchmark.json"
   result = run("experiments.benchmark", "--dataset=mnist_sample", "--batch_sizes=40",
                "--dtypes=float32,bfloat16", "--images=80", "--repeats=1", "--keras=false",
-               "--phases=false", "--summary_overhead=false", "--tfcnn_xla", "--mlp_threads=0,1",
+               "--phases=false", "--summary_overhead=false", "--tfcnn_xla", "--mlp_threads=auto,1",
                f"--out={out}")
   assert result.returncode == 0, result.stderr[-3000:]
   report = json.loads(out.read_text())
@@ -50,9 +61,11 @@ def test_mlp_figure_per_thread_setting_and_tfcnn_under_xla(tmp_path):
         xla["images_per_second"] / r["tfcnn_images_per_second"])
   figures = report["mlp_35_epochs"]
   assert [(m["implementation"], m["dtype"], m["threads"]) for m in figures] == [
-      ("tfcnn", "float32", "tensorflow"), ("tfcnn", "float32", 1),
-      ("tfcnn", "bfloat16", "tensorflow"), ("tfcnn", "bfloat16", 1),
+      ("tfcnn", "float32", "auto"), ("tfcnn", "float32", 1),
+      ("tfcnn", "bfloat16", "auto"), ("tfcnn", "bfloat16", 1),
       ("numpy", "float32", "openblas")]
+  auto = threads.for_training(spec.parse("mlp"), (28, 28, 1), 500)
+  assert [m.get("batch_shards") for m in figures] == [auto.batch_shards, 1] * 2 + [None]
   for mlp in figures:
     assert mlp["epochs"] == 35 and mlp["seconds"] > 0 and mlp["images"] == 8000
     # The last of 35 epochs over the sample: the mlp has learnt (chance is 0.1).
@@ -61,7 +74,7 @@ def test_mlp_figure_per_thread_setting_and_tfcnn_under_xla(tmp_path):
   for mlp in figures[:-1]:
     assert mlp["speed_relative_to_numpy"] == pytest.approx(numpy_seconds / mlp["seconds"])
   assert "speed_relative_to_numpy" not in figures[-1]
-  assert "tfcnn float32, threads 1: " in result.stdout and "numpy float32" in result.stdout
+  assert "tfcnn float32, threads 1: " in result.stdout and "threads auto: " in result.stdout and "numpy float32" in result.stdout
   assert "tfcnn[XLA]" in result.stdout
   # The mlp goals take each precision's faster thread setting (which one varies).
   assert [g["goal"].split(" (threads")[0] for g in report["goals"]] == [
@@ -99,7 +112,7 @@ def test_accuracy_comparison_runs_once_per_seed_and_reports_means(tmp_path):
 @pytest.mark.parametrize("flag, message", [
     ("--accuracy_seeds=1,x", "--accuracy_seeds must be non-negative integers"),
     ("--batch_sizes=64,0", "--batch_sizes must be positive integers"),
-    ("--mlp_threads=0,-1", "--mlp_threads must be non-negative integers"),
+    ("--mlp_threads=auto,-1", "--mlp_threads must be 'auto' or non-negative integers"),
 ])
 def test_bad_lists_are_a_one_line_error_before_any_work(tmp_path, flag, message):
   out = tmp_path / "benchmark.json"

@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from tests.experiments.script_runner import run
+from tfcnn import spec, threads
 
 SMALL = ["--train_limit=256", "--test_limit=100", "--epochs=1", "--model=conv4k3-maxpool2-flatten-dense10"]
 
@@ -15,9 +16,14 @@ def test_trains_writes_the_workdir_and_resumes_instead_of_restarting(tmp_path):
   first = run("experiments.train", *SMALL, f"--workdir={workdir}")
   assert first.returncode == 0, first.stderr
   assert "test accuracy" in first.stdout
-  # Unless told, the threads are chosen for the step: this one is small.
-  assert "TensorFlow threads: 1 inter-op, 1 intra-op (0: TensorFlow's choice), chosen for " \
-      "conv4k3-maxpool2-flatten-dense10 at batch 32" in first.stderr
+  # Unless told, threads and batch shards are chosen for the step on this
+  # machine's cores (on 2 cores: 2 shards of 16, one inter-op thread each).
+  plan = threads.for_training(spec.parse(SMALL[-1].split("=")[1]), (28, 28, 1), 32)
+  assert f"TensorFlow threads: {plan.threads.inter_op} inter-op, {plan.threads.intra_op} " \
+      "intra-op (0: TensorFlow's choice), chosen for conv4k3-maxpool2-flatten-dense10 at " \
+      "batch 32" in first.stderr
+  assert f"batch shards: {plan.batch_shards}, chosen for " in first.stderr
+  assert json.loads((workdir / "config.json").read_text())["batch_shards"] == plan.batch_shards
   for name in ("flags.json", "config.json", "results.json", "ckpt/checkpoint",
                "saved_model/saved_model.pb"):
     assert (workdir / name).exists(), name
@@ -40,12 +46,13 @@ def test_trains_writes_the_workdir_and_resumes_instead_of_restarting(tmp_path):
 
 def test_flagfile_works(tmp_path):
   flagfile = tmp_path / "flags.txt"
-  flagfile.write_text("\n".join(SMALL + ["--seed=9", "--intra_op_threads=2",
+  flagfile.write_text("\n".join(SMALL + ["--seed=9", "--intra_op_threads=2", "--batch_shards=3",
                                           f"--workdir={tmp_path / 'run'}"]) + "\n")
   result = run("experiments.train", f"--flagfile={flagfile}")
   assert result.returncode == 0, result.stderr
   # One thread flag given: the other is TensorFlow's choice, nothing automatic.
   assert "TensorFlow threads: 0 inter-op, 2 intra-op (0: TensorFlow's choice)\n" in result.stderr
+  assert json.loads((tmp_path / "run" / "config.json").read_text())["batch_shards"] == 3
   assert json.loads((tmp_path / "run" / "results.json").read_text())["seed"] == 9
 
 
@@ -58,6 +65,7 @@ def test_flagfile_works(tmp_path):
     (["--model=conv8k9-conv8k9-conv8k9-conv8k9"], "layer conv_3: input 4x4 is smaller"),
     (["--workdir=/proc/no/such/place"], "is not a writable folder"),
     (["--no_such_flag=1"], "no_such_flag"),
+    (["--batch_shards=0"], "--batch_shards"),
     (["--optimizer=adam", "--momentum=0.5"], "--momentum only applies to"),
     (["--tensorboard=false", "--summary_every_steps=5"], "--summary_every_steps needs"),
     (["--train_limit=10", "--validation_fraction=0.95"], "no training batch"),

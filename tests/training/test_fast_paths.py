@@ -97,6 +97,67 @@ def test_micro_batched_gradients_equal_full_batch_gradients(micro):
     assert relative <= 1e-5
 
 
+@pytest.mark.parametrize("shards,micro", [(2, 0), (3, 0), (2, 128), (4, 100)])
+def test_sharded_gradients_equal_full_batch_gradients(shards, micro):
+  rng = np.random.default_rng(3)
+  x = tf.constant(rng.uniform(size=(1000, 28, 28, 1)).astype(np.float32))
+  y = tf.constant(rng.integers(0, 10, 1000).astype(np.int32))
+  base = dataclasses.replace(CONFIG, batch_size=1000, l2=1e-3, model="seed_cnn",
+                             micro_batch_size=0)
+  full = training.Trainer(base, (28, 28, 1), 1)
+  split = training.Trainer(dataclasses.replace(base, batch_shards=shards, micro_batch_size=micro),
+                           (28, 28, 1), 1)
+  assert split.batch_shards == shards and split.uses_micro_batches == bool(micro)
+  loss_a, logits_a, grads_a = tf.function(full.loss_and_gradients)(x, y)
+  loss_b, logits_b, grads_b = tf.function(split.loss_and_gradients)(x, y)
+  np.testing.assert_allclose(loss_a.numpy(), loss_b.numpy(), rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(logits_a.numpy(), logits_b.numpy(), rtol=1e-5, atol=1e-5)
+  for ga, gb in zip(grads_a, grads_b):
+    relative = np.linalg.norm(ga.numpy() - gb.numpy()) / np.linalg.norm(ga.numpy())
+    assert relative <= 1e-5
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+def test_a_batch_smaller_than_the_shard_count_leaves_shards_empty_and_still_trains(n):
+  # The last batch of an epoch can hold a single image; 4 shards of it: 3 empty.
+  rng = np.random.default_rng(4)
+  x = tf.constant(rng.uniform(size=(n, 28, 28, 1)).astype(np.float32))
+  y = tf.constant(rng.integers(0, 10, n).astype(np.int32))
+  full = training.Trainer(dataclasses.replace(CONFIG, batch_size=8), (28, 28, 1), 1)
+  split = training.Trainer(dataclasses.replace(CONFIG, batch_size=8, batch_shards=4),
+                           (28, 28, 1), 1)
+  loss_a, _, grads_a = tf.function(full.loss_and_gradients)(x, y)
+  loss_b, logits_b, grads_b = tf.function(split.loss_and_gradients)(x, y)
+  assert loss_b.shape == (n,) and logits_b.shape == (n, 10)
+  np.testing.assert_allclose(loss_a.numpy(), loss_b.numpy(), rtol=1e-5, atol=1e-6)
+  for ga, gb in zip(grads_a, grads_b):
+    np.testing.assert_allclose(ga.numpy(), gb.numpy(), rtol=1e-5, atol=1e-7)
+  np.testing.assert_allclose(full.logits(x).numpy(), split.logits(x).numpy(), rtol=1e-5,
+                             atol=1e-6)
+
+
+def test_sharded_training_and_evaluation_match_unsharded_ones(tmp_path):
+  # 256 images at batch 48: five full batches and one of 16, in 3 shards.
+  config = dataclasses.replace(CONFIG, epochs=2, train_limit=256, test_limit=300)
+  whole = training.train(config, tmp_path / "whole")
+  sharded = training.train(dataclasses.replace(config, batch_shards=3), tmp_path / "sharded")
+  assert sharded["steps"] == whole["steps"] == 12
+  assert abs(sharded["test_accuracy"] - whole["test_accuracy"]) <= 2 / 300
+  assert sharded["test_loss"] == pytest.approx(whole["test_loss"], rel=1e-3)
+  a, b = (training.load_model(tmp_path / name) for name in ("whole", "sharded"))
+  for va, vb in zip(a.variables, b.variables):
+    np.testing.assert_allclose(va.numpy(), vb.numpy(), rtol=1e-3, atol=1e-5)
+
+
+def test_shards_are_never_used_with_batch_norm_or_xla():
+  config = dataclasses.replace(CONFIG, batch_size=256, batch_shards=2)
+  assert training.Trainer(config, (28, 28, 1), 1).batch_shards == 2
+  with_bn = dataclasses.replace(config, model="conv4k3:linear-bn-relu-flatten-dense10")
+  assert training.Trainer(with_bn, (28, 28, 1), 1).batch_shards == 1
+  xla = dataclasses.replace(config, jit_compile=True)
+  assert training.Trainer(xla, (28, 28, 1), 1).batch_shards == 1
+
+
 def test_micro_batches_are_never_used_with_batch_norm():
   config = dataclasses.replace(CONFIG, model="conv4k3:linear-bn-relu-flatten-dense10",
                                batch_size=256, micro_batch_size=64)

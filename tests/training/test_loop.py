@@ -91,6 +91,16 @@ def test_resume_from_a_mid_epoch_checkpoint_is_exact(tmp_path):
   assert resumed["epochs"][0]["train_loss"] == pytest.approx(straight["epochs"][0]["train_loss"])
 
 
+def test_a_run_resumes_on_another_shard_count(tmp_path):
+  # Shards change only the order of float sums (say, on a machine with more
+  # cores): the run goes on, and finishes as it would have.
+  one_epoch = dataclasses.replace(TINY, epochs=1, lr_schedule="constant")
+  training.train(one_epoch, tmp_path)
+  resumed = training.train(dataclasses.replace(one_epoch, epochs=2, batch_shards=2), tmp_path)
+  assert resumed["steps"] == 2 * training.train(one_epoch, tmp_path / "other")["steps"]
+  assert json.loads((tmp_path / "config.json").read_text())["batch_shards"] == 2
+
+
 def test_a_changed_configuration_is_refused_on_an_old_workdir(tmp_path):
   training.train(TINY, tmp_path)
   with pytest.raises(tfcnn.ConfigError, match=r"another configuration \(seed: 3 -> 5\)"):
@@ -116,6 +126,7 @@ def test_a_checkpoint_of_another_architecture_is_refused(tmp_path):
     (dict(learning_rate=-1.0), "learning_rate must be > 0"),
     (dict(lr_schedule="step"), "unknown lr_schedule"),
     (dict(validation_fraction=1.0), "validation_fraction must be in"),
+    (dict(batch_shards=0), "batch_shards must be >= 1"),
 ])
 def test_invalid_config_values(change, message):
   with pytest.raises(tfcnn.ConfigError, match=message):

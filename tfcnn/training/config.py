@@ -40,6 +40,7 @@ class TrainConfig:
   nonfinite: str = "stop"          # on a NaN/Inf loss or gradient: "stop" or "skip" the batch
   compute_dtype: str = "float32"   # "float32" or "bfloat16" (weights stay float32)
   micro_batch_size: int = 128      # split larger batches, summing gradients (0: never)
+  batch_shards: int = 1            # shards of a batch computed side by side (tfcnn.threads)
   steps_per_call: int = 50         # train steps per compiled call (fewer Python round trips)
   jit_compile: bool = False        # XLA for forward + backward: for GPUs; slower on the dev CPU
 
@@ -69,6 +70,7 @@ class TrainConfig:
     need(self.compute_dtype in ("float32", "bfloat16"),
          f"compute_dtype must be float32 or bfloat16, got {self.compute_dtype!r}")
     need(self.micro_batch_size >= 0, "micro_batch_size must be >= 0")
+    need(self.batch_shards >= 1, "batch_shards must be >= 1")
     need(self.steps_per_call >= 1, "steps_per_call must be >= 1")
     need(self.nonfinite in ("stop", "skip"),
          f"nonfinite must be 'stop' or 'skip', got {self.nonfinite!r}")

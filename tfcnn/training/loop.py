@@ -41,7 +41,7 @@ from tfcnn.training.trainer import Trainer
 # epochs continue a run (unless the learning-rate schedule is stretched over
 # the epochs, as cosine is); the rest only change how it is watched or found.
 _RESUMABLE_CHANGES = {"epochs", "log_every_steps", "checkpoint_every_steps",
-                      "data_dir", "download", "nonfinite", "steps_per_call"}
+                      "data_dir", "download", "nonfinite", "steps_per_call", "batch_shards"}
 
 
 class TrainingInterrupted(TfcnnError):

@@ -10,19 +10,21 @@ retracing across batch sizes):
   ``tf.distribute`` strategy, from a distributed dataset.
 
 Each update is :meth:`Trainer.update`: forward and backward pass (over
-micro-batches for large float32 batches, or as one XLA computation with
+batch shards computed side by side, one per core, and within a shard over
+micro-batches for large float32 batches; or as one XLA computation with
 ``jit_compile``), one cross-replica gradient sum, a
 NaN/Inf guard, the optimiser step, running metrics and, when attached,
 TensorBoard scalars. :func:`tfcnn.training.train` drives it over epochs.
 """
 
+import functools
 import json
 from typing import Sequence
 
 import numpy as np
 import tensorflow as tf
 
-from tfcnn import losses, metrics, optimizers, spec
+from tfcnn import geometry, losses, metrics, optimizers, spec
 from tfcnn.data import pipeline
 from tfcnn.layers import BatchNorm, Conv2D
 from tfcnn.training import distribute, finite as finite_lib
@@ -52,6 +54,7 @@ class Trainer:
     self.compute_dtype = tf.as_dtype(config.compute_dtype)
     with self.strategy.scope():
       self.model = spec.build(config.model, seed=config.seed, input_shape=input_shape)
+      self._num_outputs = geometry.layer_geometry(self.model.layers, input_shape)[-1].output_shape[-1]
       self.optimizer = make_optimizer(config, steps_per_epoch)
       self.optimizer.build(self.model.trainable_variables)
       self.skipped = tf.Variable(0, dtype=tf.int64, trainable=False, name="skipped_batches",
@@ -113,8 +116,20 @@ class Trainer:
     return int(self.skipped.numpy())
 
   @property
+  def batch_shards(self) -> int:
+    """How many shards each batch is split into, computed side by side.
+
+    ``config.batch_shards``, except with batch norm (whose batch statistics
+    would change with the split) and under XLA (``jit_compile``, which plans
+    the whole step itself): 1 there.
+    """
+    if self.config.jit_compile or any(isinstance(l, BatchNorm) for l in self.model.layers):
+      return 1
+    return self.config.batch_shards
+
+  @property
   def uses_micro_batches(self) -> bool:
-    """Whether batches larger than ``micro_batch_size`` are split.
+    """Whether shards larger than ``micro_batch_size`` are split further.
 
     Only where it pays and changes nothing: float32 compute (bfloat16 runs on
     matrix units that prefer whole batches), models with conv layers (whose
@@ -124,25 +139,59 @@ class Trainer:
     plans the memory of the whole step itself and needs static shapes.
     """
     layers = self.model.layers
+    shard_size = -(-self.config.batch_size // self.batch_shards)
     return (bool(self.config.micro_batch_size)
             and not self.config.jit_compile
-            and self.config.micro_batch_size < self.config.batch_size
+            and self.config.micro_batch_size < shard_size
             and self.compute_dtype == tf.float32
             and any(isinstance(l, Conv2D) for l in layers)
             and not any(isinstance(l, BatchNorm) for l in layers))
 
   def _forward_loss(self, images, labels, weight):
-    """Per-example loss, logits, and `weight` x the summed loss (a tape target)."""
+    """Per-example loss, float32 logits, and `weight` x the summed loss (a tape target)."""
     logits = self.model(tf.cast(images, self.compute_dtype), training=True)
     per_example = losses.sparse_softmax_cross_entropy(labels, logits)
-    return per_example, logits, tf.reduce_sum(per_example) * weight
+    return per_example, tf.cast(logits, tf.float32), tf.reduce_sum(per_example) * weight
+
+  def _over_shards(self, fn, empty, *tensors: tf.Tensor) -> list:
+    """``fn(*shard)`` for each of the :attr:`batch_shards` consecutive shards
+    of the batch `tensors`, in order: independent computations that
+    TensorFlow runs side by side, one per inter-op thread (each operation on
+    one intra-op thread: see :mod:`tfcnn.threads`). A shard left empty by a
+    batch smaller than the shard count gives ``empty()`` instead
+    (TensorFlow's convolutions refuse empty batches).
+    """
+    shards = self.batch_shards
+    if shards == 1:
+      return [fn(*tensors)]
+    n = tf.shape(tensors[0])[0]
+    size = (n + shards - 1) // shards
+    results = []
+    for k in range(shards):
+      shard = [t[k * size:(k + 1) * size] for t in tensors]
+      results.append(fn(*shard) if k == 0 else
+                     tf.cond(k * size < n, functools.partial(fn, *shard), empty))
+    return results
+
+  def _no_logits(self) -> tf.Tensor:
+    return tf.zeros([0, self._num_outputs])
+
+  def logits(self, images: tf.Tensor, training: bool = False) -> tf.Tensor:
+    """The model's float32 logits for a batch, computed over :attr:`batch_shards`
+    side by side (evaluation, and the benchmark's forward phase)."""
+    def forward(x):
+      return tf.cast(self.model(tf.cast(x, self.compute_dtype), training=training), tf.float32)
+    parts = self._over_shards(forward, self._no_logits, images)
+    return parts[0] if len(parts) == 1 else tf.concat(parts, 0)
 
   def loss_and_gradients(self, images: tf.Tensor, labels: tf.Tensor):
-    """Per-example losses, logits, and gradients of the mean loss + penalty.
+    """Per-example losses, float32 logits, and gradients of the mean loss + penalty.
 
-    Batches larger than ``micro_batch_size`` are processed in micro-batches
-    whose gradients are summed: the same gradient as the whole batch at once
-    (up to float rounding), with cache-sized work.
+    The batch is split into :attr:`batch_shards` shards computed side by
+    side, and shards larger than ``micro_batch_size`` into micro-batches
+    computed one after the other; their gradients are summed: the same
+    gradient as the whole batch at once (up to float rounding), with
+    cache-sized work spread over the cores.
     """
     variables = self.model.trainable_variables
     n = tf.shape(labels)[0]
@@ -151,19 +200,37 @@ class Trainer:
     context = tf.distribute.get_replica_context()
     replicas = context.num_replicas_in_sync if context is not None else 1
     weight = 1.0 / tf.cast(n * replicas, tf.float32)
-    if not self.uses_micro_batches:
-      with tf.GradientTape() as tape:
-        per_example, logits, loss = self._forward_loss(images, labels, weight)
-        total = loss + tf.nn.scale_regularization_loss(optimizers.l1_l2_penalty(
-            self.model.kernels, self.config.l1, self.config.l2))
-      return per_example, logits, tape.gradient(total, variables)
     with tf.GradientTape() as tape:
       penalty = tf.nn.scale_regularization_loss(
           optimizers.l1_l2_penalty(self.model.kernels, self.config.l1, self.config.l2))
-    gradients = [tf.zeros_like(v) if g is None else g
-                 for v, g in zip(variables, tape.gradient(penalty, variables))]
+    def shard(x, y):
+      return self._shard_loss_and_gradients(x, y, weight)
+
+    def empty():
+      return tf.zeros([0]), self._no_logits(), [tf.zeros_like(v) for v in variables]
+
+    parts = self._over_shards(shard, empty, images, labels)
+    gradients = []
+    for i, penalty_gradient in enumerate(tape.gradient(penalty, variables)):
+      terms = [part[2][i] for part in parts]
+      terms += [] if penalty_gradient is None else [penalty_gradient]
+      gradients.append(tf.add_n(terms) if len(terms) > 1 else terms[0])
+    if len(parts) == 1:
+      return parts[0][0], parts[0][1], gradients
+    return (tf.concat([part[0] for part in parts], 0), tf.concat([part[1] for part in parts], 0),
+            gradients)
+
+  def _shard_loss_and_gradients(self, images, labels, weight):
+    """Per-example losses, float32 logits and `weight` x the gradients of the
+    summed loss of one shard, over micro-batches if :attr:`uses_micro_batches`."""
+    variables = self.model.trainable_variables
+    if not self.uses_micro_batches:
+      with tf.GradientTape() as tape:
+        per_example, logits, loss = self._forward_loss(images, labels, weight)
+      return per_example, logits, list(tape.gradient(loss, variables))
     size = self.config.micro_batch_size
-    chunks = (n + size - 1) // size
+    chunks = (tf.shape(labels)[0] + size - 1) // size
+    gradients = [tf.zeros_like(v) for v in variables]
     per_example = tf.TensorArray(tf.float32, size=chunks, infer_shape=False)
     logits_all = tf.TensorArray(tf.float32, size=chunks, infer_shape=False)
     for i in tf.range(chunks):
@@ -172,7 +239,7 @@ class Trainer:
         chunk_loss, chunk_logits, loss = self._forward_loss(x, y, weight)
       gradients = [a + g for a, g in zip(gradients, tape.gradient(loss, variables))]
       per_example = per_example.write(i, chunk_loss)
-      logits_all = logits_all.write(i, tf.cast(chunk_logits, tf.float32))
+      logits_all = logits_all.write(i, chunk_logits)
     return per_example.concat(), logits_all.concat(), gradients
 
   def update(self, images: tf.Tensor, labels: tf.Tensor):
@@ -285,7 +352,7 @@ class Trainer:
     return int(done), bool(finite)
 
   def _eval_step(self, images: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
-    logits = self.model(tf.cast(images, self.compute_dtype), training=False)
+    logits = self.logits(images)
     per_example = losses.sparse_softmax_cross_entropy(labels, logits)
     self.eval_loss.update(per_example)
     self.eval_accuracy.update(metrics.correct(labels, logits))
