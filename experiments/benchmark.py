@@ -503,7 +503,7 @@ def _mlp_figures(dataset_name: str, num_images: int, dtypes: list[str], settings
   numpy MLP on this machine, in this run.
   """
   # (implementation, precision, threads as reported) -> (function, arguments)
-  jobs = {("tfcnn", d, {"auto": "auto", "0": "tensorflow"}.get(t, int(t))):
+  jobs = {("tfcnn", d, t if t == "auto" else int(t) or "tensorflow"):
           (_mlp_figure, (dataset_name, d, t)) for d in dtypes for t in settings}
   if numpy_reference:
     jobs[("numpy", "float32", "openblas")] = (_numpy_mlp_figure, (dataset_name,))
