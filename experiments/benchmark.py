@@ -189,6 +189,9 @@ class _TfcnnRunner:
     self.trainer.run_steps(self.images, self.labels, self.order, 0, steps, 0)
 
 
+_LOADED = {}   # a process's datasets by name, loaded once
+
+
 def _load_images(dataset_name: str, n: int) -> tuple[np.ndarray, np.ndarray]:
   """The first `n` training images and labels of `dataset_name` (loaded once
   per process)."""
@@ -196,9 +199,6 @@ def _load_images(dataset_name: str, n: int) -> tuple[np.ndarray, np.ndarray]:
     _LOADED[dataset_name] = sources.load(dataset_name)
   dataset = _LOADED[dataset_name]
   return dataset.train_images[:n], dataset.train_labels[:n]
-
-
-_LOADED = {}
 
 
 class _TfcnnSide:

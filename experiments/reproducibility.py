@@ -76,8 +76,9 @@ def _train_runs(workdir: pathlib.Path, dataset, seeds: list[int],
         epochs=_EPOCHS.value, batch_size=_BATCH_SIZE.value, seed=seed, deterministic=True,
         train_limit=_TRAIN_LIMIT.value, test_limit=_TEST_LIMIT.value,
         batch_shards=batch_shards).validate()
+    # (Runs from before batch shards existed were trained with one.)
     if (run_dir / "results.json").exists() and (run_dir / "config.json").exists() and \
-        results_lib.read_json(run_dir / "config.json") == config.to_dict():
+        {"batch_shards": 1, **results_lib.read_json(run_dir / "config.json")} == config.to_dict():
       logging.info("run %d/%d (%s): finished earlier, not retrained", number, len(names), name)
       results[name] = results_lib.read_json(run_dir / "results.json")
       continue

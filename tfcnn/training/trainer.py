@@ -54,7 +54,8 @@ class Trainer:
     self.compute_dtype = tf.as_dtype(config.compute_dtype)
     with self.strategy.scope():
       self.model = spec.build(config.model, seed=config.seed, input_shape=input_shape)
-      self._num_outputs = geometry.layer_geometry(self.model.layers, input_shape)[-1].output_shape[-1]
+      rows = geometry.layer_geometry(self.model.layers, input_shape)
+      self._num_outputs = rows[-1].output_shape[-1]
       self.optimizer = make_optimizer(config, steps_per_epoch)
       self.optimizer.build(self.model.trainable_variables)
       self.skipped = tf.Variable(0, dtype=tf.int64, trainable=False, name="skipped_batches",
@@ -203,6 +204,7 @@ class Trainer:
     with tf.GradientTape() as tape:
       penalty = tf.nn.scale_regularization_loss(
           optimizers.l1_l2_penalty(self.model.kernels, self.config.l1, self.config.l2))
+
     def shard(x, y):
       return self._shard_loss_and_gradients(x, y, weight)
 
