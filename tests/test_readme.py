@@ -2,6 +2,8 @@
 
 import pathlib
 import re
+import subprocess
+import sys
 
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
 
@@ -12,6 +14,17 @@ def test_library_example_runs(tmp_path, monkeypatch, capsys):
   exec(compile(block, "README.md", "exec"), {})
   out = capsys.readouterr().out
   assert "receptive field" in out and (tmp_path / "runs" / "lib-demo" / "results.json").exists()
+
+
+def test_thread_plan_example_runs_first_thing_in_a_fresh_process():
+  block = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)[1]
+  assert "threads.configure(plan.threads)" in block
+  code = block + ("\nprint(config.batch_shards == plan.batch_shards, "
+                  "threads.current() == plan.threads)")
+  result = subprocess.run([sys.executable, "-c", code], cwd=README.parent, capture_output=True,
+                          text=True, timeout=120)
+  assert result.returncode == 0, result.stderr[-2000:]
+  assert result.stdout.strip() == "True True"
 
 
 def test_readme_names_only_flags_that_exist():
