@@ -570,9 +570,10 @@ def main(argv: list[str]) -> None:
       steps = n // batch
       timed_images = steps * batch
       logging.info("batch %d, %s: %d steps per measurement", batch, dtype, steps)
-      if plan(batch) not in tfcnn_sides:
-        tfcnn_sides[plan(batch)] = _Process(_TfcnnSide, plan(batch))
-      ours = tfcnn_sides[plan(batch)]
+      batch_plan = plan(batch)
+      if batch_plan not in tfcnn_sides:
+        tfcnn_sides[batch_plan] = _Process(_TfcnnSide, batch_plan)
+      ours = tfcnn_sides[batch_plan]
       ours.setup(_MODEL.value, batch, dtype, dataset.name, n, _MICRO_BATCH.value,
                  _TFCNN_XLA.value)
       if keras is not None:

@@ -117,16 +117,19 @@ class Trainer:
     return int(self.skipped.numpy())
 
   @property
-  def batch_shards(self) -> int:
-    """How many shards each batch is split into, computed side by side.
+  def _may_split(self) -> bool:
+    """Whether a batch may be split at all (into shards or micro-batches):
+    not with batch norm, whose batch statistics would change with the split,
+    nor under XLA (``jit_compile``), which plans the memory of the whole step
+    itself and needs static shapes."""
+    return not (self.config.jit_compile
+                or any(isinstance(l, BatchNorm) for l in self.model.layers))
 
-    ``config.batch_shards``, except with batch norm (whose batch statistics
-    would change with the split) and under XLA (``jit_compile``, which plans
-    the whole step itself): 1 there.
-    """
-    if self.config.jit_compile or any(isinstance(l, BatchNorm) for l in self.model.layers):
-      return 1
-    return self.config.batch_shards
+  @property
+  def batch_shards(self) -> int:
+    """How many shards each batch is split into, computed side by side:
+    ``config.batch_shards`` where a batch may be split, else 1."""
+    return self.config.batch_shards if self._may_split else 1
 
   @property
   def uses_micro_batches(self) -> bool:
@@ -134,19 +137,16 @@ class Trainer:
 
     Only where it pays and changes nothing: float32 compute (bfloat16 runs on
     matrix units that prefer whole batches), models with conv layers (whose
-    large activations are what overflows the caches), and never with batch
-    norm (whose batch statistics would change with the split). Measured with
-    ``experiments/benchmark.py``. Never under XLA (``jit_compile``), which
-    plans the memory of the whole step itself and needs static shapes.
+    large activations are what overflows the caches), and where a batch may
+    be split at all (no batch norm, no XLA). Measured with
+    ``experiments/benchmark.py``.
     """
-    layers = self.model.layers
     shard_size = -(-self.config.batch_size // self.batch_shards)
     return (bool(self.config.micro_batch_size)
-            and not self.config.jit_compile
+            and self._may_split
             and self.config.micro_batch_size < shard_size
             and self.compute_dtype == tf.float32
-            and any(isinstance(l, Conv2D) for l in layers)
-            and not any(isinstance(l, BatchNorm) for l in layers))
+            and any(isinstance(l, Conv2D) for l in self.model.layers))
 
   def _forward_loss(self, images, labels, weight):
     """Per-example loss, float32 logits, and `weight` x the summed loss (a tape target)."""
