@@ -1,10 +1,10 @@
-"""The tf.data pipeline: scaling, seeded order, resumable position, augmentation."""
+"""The input pipeline: scaling, seeded order, resumable position, augmented and sharded batches."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfcnn.data import augment, pipeline
+from tfcnn.data import pipeline
 
 
 def _arrays(n=10):
@@ -52,14 +52,33 @@ def test_augmented_batches_are_reproducible_on_resume():
   assert not np.array_equal(full[0], plain[0])
 
 
-def test_random_shift_moves_whole_pixels_and_fills_with_zero():
-  image = np.zeros((1, 7, 7, 1), np.float32)
-  image[0, 3, 3, 0] = 1.0
-  for s in range(5):
-    out = augment.random_shift(tf.constant(image), 2, tf.constant([s, 0], tf.int64)).numpy()
-    assert out.sum() == 1.0  # moved, not blurred
-    y, x = np.argwhere(out[0, :, :, 0])[0]
-    assert abs(y - 3) <= 2 and abs(x - 3) <= 2
+@pytest.mark.parametrize("shards", [1, 2, 3, 4])
+@pytest.mark.parametrize("shift", [0, 2])
+@pytest.mark.parametrize("prescaled", [False, True])
+def test_batch_shards_put_together_are_the_batch(shards, shift, prescaled):
+  rng = np.random.default_rng(2)
+  images = tf.constant(rng.integers(0, 256, (23, 9, 9), dtype=np.uint8))
+  if prescaled:
+    images = pipeline.scale(images)
+  labels = tf.constant(rng.integers(0, 10, 23).astype(np.int32))
+  order = tf.constant(pipeline.epoch_order(23, 7, 1))
+  # Batches of 10, 10 and 3 images: the last leaves a fourth shard empty.
+  for index in range(3):
+    x, y = pipeline.make_batch(images, labels, order, index, 10, 7, 1, shift)
+    parts = pipeline.make_batch_shards(images, labels, order, index, 10, shards, 7, 1, shift)
+    assert len(parts) == shards
+    np.testing.assert_array_equal(tf.concat([p[0] for p in parts], 0).numpy(), x.numpy())
+    np.testing.assert_array_equal(tf.concat([p[1] for p in parts], 0).numpy(), y.numpy())
+
+
+@pytest.mark.parametrize("n,shards,sizes", [(10, 1, [10]), (10, 3, [4, 4, 2]), (3, 4, [1, 1, 1, 0]),
+                                             (8, 2, [4, 4])])
+def test_split_cuts_consecutive_shards_of_equal_size_but_the_last(n, shards, sizes):
+  x, y = tf.range(n), tf.range(n) * 10
+  parts = pipeline.split([x, y], shards)
+  assert [len(a) for a, _ in parts] == sizes
+  np.testing.assert_array_equal(tf.concat([a for a, _ in parts], 0), x)
+  np.testing.assert_array_equal(tf.concat([b for _, b in parts], 0), y)
 
 
 def test_validation_split_is_seeded_and_disjoint():

@@ -62,12 +62,16 @@ def test_the_finite_check_does_not_overflow_on_huge_finite_values():
   assert bool(tf.function(all_finite)(huge, [huge, tf.cast(huge, tf.bfloat16)]))
 
 
-def test_multi_step_calls_equal_single_steps():
+@pytest.mark.parametrize("shards", [1, 3])
+def test_multi_step_calls_equal_single_steps(shards):
+  # With shards, the multi-step call forms each shard apart (augmented too);
+  # the single steps get whole batches, which the trainer cuts.
   rng = np.random.default_rng(1)
   images = tf.constant(rng.integers(0, 256, (200, 28, 28), dtype=np.uint8))
   labels = tf.constant(rng.integers(0, 10, 200).astype(np.int32))
   order = tf.constant(pipeline.epoch_order(200, 5, 0))
-  one_call, step_by_step = (training.Trainer(CONFIG, (28, 28, 1), 5) for _ in range(2))
+  config = dataclasses.replace(CONFIG, batch_shards=shards)
+  one_call, step_by_step = (training.Trainer(config, (28, 28, 1), 5) for _ in range(2))
   one_call.train_steps(pipeline.scale(images), labels, order, tf.constant(0, tf.int64),
                        tf.constant(5, tf.int64), tf.constant(0, tf.int64))
   for b in range(5):

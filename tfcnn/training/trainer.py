@@ -97,8 +97,8 @@ class Trainer:
     self._summary_every = every_steps
     self._gradient_histograms_every = gradient_histograms_every
     self._loss_and_gradients = (
-        tf.function(self.loss_and_gradients, jit_compile=True) if self.config.jit_compile
-        else self.loss_and_gradients)
+        tf.function(self._sharded_loss_and_gradients, jit_compile=True)
+        if self.config.jit_compile else self._sharded_loss_and_gradients)
     self.train_step = tf.function(self.update, input_signature=self._signature)
     self.train_steps = tf.function(self._train_steps, input_signature=self._steps_signature)
     self.distributed_steps = tf.function(self._distributed_steps)
@@ -154,24 +154,23 @@ class Trainer:
     per_example = losses.sparse_softmax_cross_entropy(labels, logits)
     return per_example, tf.cast(logits, tf.float32), tf.reduce_sum(per_example) * weight
 
-  def _over_shards(self, fn, empty, *tensors: tf.Tensor) -> list:
-    """``fn(*shard)`` for each of the :attr:`batch_shards` consecutive shards
-    of the batch `tensors`, in order: independent computations that
-    TensorFlow runs side by side, one per inter-op thread (each operation on
-    one intra-op thread: see :mod:`tfcnn.threads`). A shard left empty by a
-    batch smaller than the shard count gives ``empty()`` instead
-    (TensorFlow's convolutions refuse empty batches).
+  def split(self, *tensors: tf.Tensor) -> list[tuple[tf.Tensor, ...]]:
+    """The batch `tensors` cut into :attr:`batch_shards` consecutive shards
+    (:func:`tfcnn.data.pipeline.split`)."""
+    return pipeline.split(tensors, self.batch_shards)
+
+  def _over_shards(self, fn, empty, shards: list[tuple[tf.Tensor, ...]]) -> list:
+    """``fn(*shard)`` for each shard of a batch (:meth:`split`), in order:
+    independent computations that TensorFlow runs side by side, one per
+    inter-op thread (each operation on one intra-op thread: see
+    :mod:`tfcnn.threads`). A shard left empty by a batch smaller than the
+    shard count gives ``empty()`` instead (TensorFlow's convolutions refuse
+    empty batches).
     """
-    shards = self.batch_shards
-    if shards == 1:
-      return [fn(*tensors)]
-    n = tf.shape(tensors[0])[0]
-    size = (n + shards - 1) // shards
     results = []
-    for k in range(shards):
-      shard = [t[k * size:(k + 1) * size] for t in tensors]
+    for k, shard in enumerate(shards):
       results.append(fn(*shard) if k == 0 else
-                     tf.cond(k * size < n, functools.partial(fn, *shard), empty))
+                     tf.cond(tf.shape(shard[0])[0] > 0, functools.partial(fn, *shard), empty))
     return results
 
   def _no_logits(self) -> tf.Tensor:
@@ -182,7 +181,7 @@ class Trainer:
     side by side (evaluation, and the benchmark's forward phase)."""
     def forward(x):
       return tf.cast(self.model(tf.cast(x, self.compute_dtype), training=training), tf.float32)
-    parts = self._over_shards(forward, self._no_logits, images)
+    parts = self._over_shards(forward, self._no_logits, self.split(images))
     return parts[0] if len(parts) == 1 else tf.concat(parts, 0)
 
   def loss_and_gradients(self, images: tf.Tensor, labels: tf.Tensor):
@@ -194,8 +193,13 @@ class Trainer:
     gradient as the whole batch at once (up to float rounding), with
     cache-sized work spread over the cores.
     """
+    return self._sharded_loss_and_gradients(self.split(images, labels))
+
+  def _sharded_loss_and_gradients(self, shards: list[tuple[tf.Tensor, tf.Tensor]]):
+    """:meth:`loss_and_gradients` of a batch given as its ``(images, labels)``
+    shards (:meth:`split`, or :func:`tfcnn.data.pipeline.make_batch_shards`)."""
     variables = self.model.trainable_variables
-    n = tf.shape(labels)[0]
+    n = tf.add_n([tf.shape(labels)[0] for _, labels in shards])
     # The mean over the *global* batch (tf.nn.compute_average_loss's
     # convention): under a strategy, replicas hold equal slices of it.
     context = tf.distribute.get_replica_context()
@@ -211,7 +215,7 @@ class Trainer:
     def empty():
       return tf.zeros([0]), self._no_logits(), [tf.zeros_like(v) for v in variables]
 
-    parts = self._over_shards(shard, empty, images, labels)
+    parts = self._over_shards(shard, empty, shards)
     gradients = []
     for i, penalty_gradient in enumerate(tape.gradient(penalty, variables)):
       terms = [part[2][i] for part in parts]
@@ -254,7 +258,12 @@ class Trainer:
     (:attr:`_loss_and_gradients`); the cross-replica sum, the optimiser and the
     summaries stay outside it.
     """
-    per_example, logits, gradients = self._loss_and_gradients(images, labels)
+    return self._sharded_update(self.split(images, labels))
+
+  def _sharded_update(self, shards: list[tuple[tf.Tensor, tf.Tensor]]):
+    """:meth:`update` of a batch given as its ``(images, labels)`` shards."""
+    per_example, logits, gradients = self._loss_and_gradients(shards)
+    labels = shards[0][1] if len(shards) == 1 else tf.concat([y for _, y in shards], 0)
     variables = self.model.trainable_variables
     # Summed across replicas first, so that every replica takes the same branch.
     gradients = optimizers.all_reduce_gradients(gradients)
@@ -307,8 +316,9 @@ class Trainer:
   def _train_steps(self, images, labels, order, first, count, epoch):
     """Batches ``first .. first + count - 1`` of an epoch in one compiled call.
 
-    Batches are formed in-graph by :func:`tfcnn.data.pipeline.make_batch`
-    (the same values as the tf.data pipeline) from the training images held
+    Batches are formed in-graph, shard by shard side by side, by
+    :func:`tfcnn.data.pipeline.make_batch_shards` (the same values as the
+    tf.data pipeline's :func:`~tfcnn.data.pipeline.make_batch`) from the training images held
     in memory already scaled, in the compute precision
     (:meth:`data_tensors`), so there is no Python between steps and no
     per-step cast. In ``nonfinite="stop"`` mode the loop ends at the first
@@ -319,9 +329,10 @@ class Trainer:
     done = tf.constant(0, tf.int64)
     finite = tf.constant(True)
     for i in tf.range(count):
-      x, y = pipeline.make_batch(images, labels, order, first + i, config.batch_size,
-                                 config.seed, epoch, config.augment_shift)
-      _, finite = self.update(x, y)
+      shards = pipeline.make_batch_shards(images, labels, order, first + i, config.batch_size,
+                                          self.batch_shards, config.seed, epoch,
+                                          config.augment_shift)
+      _, finite = self._sharded_update(shards)
       if config.nonfinite == "stop" and not finite:
         break
       done += 1
