@@ -16,9 +16,10 @@ operation on one intra-op thread, and sums their gradients (the same
 update). Measured on 2026-11-29 with alternating fresh processes, against
 TensorFlow's own threads and no shards (the previous default): the seed CNN
 trains 5-57% faster at batch 64 (7 rounds, median 16%), -3% to +10% at 500
-(3 rounds), 11-32% at 20,000 (5), and 34-48% faster in bfloat16 at batch 500
-(2), -16% to +58% at 20,000 (3 rounds, two of them faster); the `mlp` preset at batch 500 runs 1.44-1.52x as fast as on one thread
-(4 rounds), its best setting until then. Shards pay down to 8 examples each
+(3 rounds), 11-32% at 20,000 (5), and in bfloat16 34-48% faster at batch 500
+(2) and -16% to +58% at 20,000 (3 rounds, two of them faster); the `mlp`
+preset at batch 500 runs 1.44-1.52x as fast as on one thread (4 rounds), its
+best setting until then. Shards pay down to 8 examples each
 (:data:`MIN_SHARD_SIZE`): with two shards the seed CNN is 24-27% faster at
 batch 16 and 14-17% at 32 than with the better of one thread or TensorFlow's
 threads; at batch 8 (two shards of 4) it ties with one thread.

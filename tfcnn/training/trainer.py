@@ -316,13 +316,13 @@ class Trainer:
   def _train_steps(self, images, labels, order, first, count, epoch):
     """Batches ``first .. first + count - 1`` of an epoch in one compiled call.
 
-    Batches are formed in-graph, shard by shard side by side, by
+    Batches are formed in-graph, their shards side by side, by
     :func:`tfcnn.data.pipeline.make_batch_shards` (the same values as the
-    tf.data pipeline's :func:`~tfcnn.data.pipeline.make_batch`) from the training images held
-    in memory already scaled, in the compute precision
-    (:meth:`data_tensors`), so there is no Python between steps and no
-    per-step cast. In ``nonfinite="stop"`` mode the loop ends at the first
-    non-finite batch, which is not applied.
+    tf.data pipeline's batches) from the training images held in memory
+    already scaled, in the compute precision (:meth:`data_tensors`), so
+    there is no Python between steps and no per-step cast. In
+    ``nonfinite="stop"`` mode the loop ends at the first non-finite batch,
+    which is not applied.
     Returns ``(batches done, finite)``.
     """
     config = self.config
