@@ -182,7 +182,7 @@ class Trainer:
     def forward(x):
       return tf.cast(self.model(tf.cast(x, self.compute_dtype), training=training), tf.float32)
     parts = self._over_shards(forward, self._no_logits, self.split(images))
-    return parts[0] if len(parts) == 1 else tf.concat(parts, 0)
+    return tf.concat(parts, 0)   # (of one part: that part)
 
   def loss_and_gradients(self, images: tf.Tensor, labels: tf.Tensor):
     """Per-example losses, float32 logits, and gradients of the mean loss + penalty.
@@ -221,8 +221,6 @@ class Trainer:
       terms = [part[2][i] for part in parts]
       terms += [] if penalty_gradient is None else [penalty_gradient]
       gradients.append(tf.add_n(terms) if len(terms) > 1 else terms[0])
-    if len(parts) == 1:
-      return parts[0][0], parts[0][1], gradients
     return (tf.concat([part[0] for part in parts], 0), tf.concat([part[1] for part in parts], 0),
             gradients)
 
@@ -263,7 +261,7 @@ class Trainer:
   def _sharded_update(self, shards: list[tuple[tf.Tensor, tf.Tensor]]):
     """:meth:`update` of a batch given as its ``(images, labels)`` shards."""
     per_example, logits, gradients = self._loss_and_gradients(shards)
-    labels = shards[0][1] if len(shards) == 1 else tf.concat([y for _, y in shards], 0)
+    labels = tf.concat([y for _, y in shards], 0)
     variables = self.model.trainable_variables
     # Summed across replicas first, so that every replica takes the same branch.
     gradients = optimizers.all_reduce_gradients(gradients)
