@@ -13,7 +13,10 @@ alternated, never run at once. It also trains the `mlp` preset 35 epochs at
 batch 500 (the seed series' figure to beat: 7.3 s), in a fresh process per
 thread setting, and a plain-numpy MLP doing the same work
 (experiments/numpy_mlp.py: the seed's kind of code, timed on this machine),
-alternating them.
+alternating them. With --one_core it also times tfcnn on one core alone
+(one shard, one thread per pool): how well the cores scale, and the rate all
+of them would give if each trained as fast as one core alone does, beside
+the rate each ratio goal needs.
 
   python -m experiments.benchmark                      # the full table
   python -m experiments.benchmark --batch_sizes=500 --repeats=1 --images=4000  # quick
@@ -71,6 +74,10 @@ _MLP_THREADS = flags.DEFINE_list(
 _MICRO_BATCH = flags.DEFINE_integer("micro_batch_size", 128,
                                     "tfcnn micro-batch size for larger batches (0: off).",
                                     lower_bound=0)
+_ONE_CORE = flags.DEFINE_boolean(
+    "one_core", True, "Also time tfcnn on one core alone (one batch shard, one inter-op and "
+    "one intra-op thread, in a process of its own): how well the cores scale, and cores x that "
+    "rate, the most the cores give if none trains faster than one alone.")
 _OUT = flags.DEFINE_string("out", "benchmark.json", "Where to write the JSON results.")
 _SUMMARY_OVERHEAD = flags.DEFINE_boolean(
     "summary_overhead", True, "Measure what TensorBoard logging costs the train step (the "
@@ -96,6 +103,9 @@ flags.register_validator("batch_sizes", lambda sizes: all(s.isdigit() and int(s)
 # (Intel's figure for one AMX tile unit). The clock is the nominal one from
 # /proc/cpuinfo; turbo is not counted, so the fractions are upper bounds.
 FLOPS_PER_CYCLE = {"float32": 64, "bfloat16": 1024}
+
+# tfcnn on one core alone: one shard, one thread per pool.
+ONE_CORE_PLAN = threads.Plan(threads.Threads(inter_op=1, intra_op=1), batch_shards=1)
 
 # The mlp figure's Adam learning rate (tfcnn's default), for tfcnn and numpy alike.
 _MLP_LEARNING_RATE = 2e-3
@@ -562,6 +572,12 @@ def main(argv: list[str]) -> None:
   # One process per thread plan for tfcnn (TensorFlow fixes the pools per
   # process; usually one plan serves every batch size), one for Keras.
   tfcnn_sides = {}
+
+  def tfcnn_side(batch_plan: threads.Plan) -> _Process:
+    if batch_plan not in tfcnn_sides:
+      tfcnn_sides[batch_plan] = _Process(_TfcnnSide, batch_plan)
+    return tfcnn_sides[batch_plan]
+
   keras = _Process(_KerasSide) if _KERAS.value else None
   for dtype in _DTYPES.value:
     for batch in batch_sizes:
@@ -571,19 +587,24 @@ def main(argv: list[str]) -> None:
       timed_images = steps * batch
       logging.info("batch %d, %s: %d steps per measurement", batch, dtype, steps)
       batch_plan = plan(batch)
-      if batch_plan not in tfcnn_sides:
-        tfcnn_sides[batch_plan] = _Process(_TfcnnSide, batch_plan)
-      ours = tfcnn_sides[batch_plan]
+      ours = tfcnn_side(batch_plan)
       ours.setup(_MODEL.value, batch, dtype, dataset.name, n, _MICRO_BATCH.value,
                  _TFCNN_XLA.value)
+      # (name in the report, process, runner in that process)
+      contenders = [("tfcnn", ours, "tfcnn")]
+      if _TFCNN_XLA.value:
+        contenders.append(("xla", ours, "xla"))
+      if _ONE_CORE.value and batch_plan != ONE_CORE_PLAN:
+        alone = tfcnn_side(ONE_CORE_PLAN)
+        alone.setup(_MODEL.value, batch, dtype, dataset.name, n, _MICRO_BATCH.value, False)
+        contenders.append(("one_core", alone, "tfcnn"))
       if keras is not None:
         keras.setup(_MODEL.value, batch, dtype, dataset.name, n, _KERAS_JIT.value)
-      contenders = [(ours, "tfcnn")] + ([(ours, "xla")] if _TFCNN_XLA.value else []) + (
-          [(keras, jit) for jit in _KERAS_JIT.value] if keras is not None else [])
-      times = {name: [] for _, name in contenders}
+        contenders += [(jit, keras, jit) for jit in _KERAS_JIT.value]
+      times = {name: [] for name, _, _ in contenders}
       for _ in range(_REPEATS.value):   # alternate the contenders
-        for process, name in contenders:
-          times[name].append(process.time(name))
+        for name, process, runner in contenders:
+          times[name].append(process.time(runner))
       info = ours.info()
       rate = timed_images / statistics.median(times["tfcnn"])
       entry = {"batch_size": batch, "dtype": dtype, "images_timed": timed_images,
@@ -598,6 +619,14 @@ def main(argv: list[str]) -> None:
         xla_rate = timed_images / statistics.median(times["xla"])
         entry["tfcnn_xla"] = {"images_per_second": xla_rate, "seconds": times["xla"],
                               "speed_relative_to_default": xla_rate / rate}
+      if _ONE_CORE.value:
+        alone_seconds = times.get("one_core", times["tfcnn"])
+        alone_rate = timed_images / statistics.median(alone_seconds)
+        entry["tfcnn_one_core"] = {"images_per_second": alone_rate, "seconds": alone_seconds,
+                                   "threads": dataclasses.asdict(ONE_CORE_PLAN.threads),
+                                   "batch_shards": ONE_CORE_PLAN.batch_shards,
+                                   "scaling": rate / alone_rate,
+                                   "cores_times_one_core": cores * alone_rate}
       entry["keras"] = {}
       if keras is not None:
         keras_info = keras.info()
@@ -658,8 +687,14 @@ def main(argv: list[str]) -> None:
             f"{figure['seed_series_seconds']} s)", flush=True)
   report["goals"] = benchmark_goals.goals(report)
   for goal in report["goals"]:
+    needs = ""
+    if "needs_images_per_second" in goal:
+      needs = f" (needs {goal['needs_images_per_second']:.0f} images/s"
+      if "cores_times_one_core" in goal:
+        needs += f"; {cores} cores x one core alone: {goal['cores_times_one_core']:.0f}"
+      needs += ")"
     print(f"goal {goal['goal']}: {goal['measured']:.2f} -> "
-          f"{'met' if goal['met'] else 'NOT met'}", flush=True)
+          f"{'met' if goal['met'] else 'NOT met'}{needs}", flush=True)
   with open(_OUT.value, "w") as f:
     json.dump(report, f, indent=2)
   print(f"wrote {_OUT.value}")
@@ -668,6 +703,10 @@ def main(argv: list[str]) -> None:
 def _row(e: dict) -> str:
   others = [f"keras[{k}] {v['images_per_second']:6.0f}/s ratio {v['ratio']:.2f}"
             for k, v in e.get("keras", {}).items()]
+  if "tfcnn_one_core" in e:
+    alone = e["tfcnn_one_core"]
+    others.insert(0, f"one core {alone['images_per_second']:6.0f}/s "
+                     f"(scaling {alone['scaling']:.2f}x)")
   if "tfcnn_xla" in e:
     others.insert(0, f"tfcnn[XLA] {e['tfcnn_xla']['images_per_second']:6.0f}/s "
                      f"({e['tfcnn_xla']['speed_relative_to_default']:.2f}x)")

@@ -5,9 +5,11 @@ import pytest
 from experiments.benchmark_goals import goals
 
 
-def _result(batch, dtype, *ratios):
-  return {"batch_size": batch, "dtype": dtype,
-          "keras": {f"jit_compile={i}": {"ratio": r} for i, r in enumerate(ratios)}}
+def _result(batch, dtype, *ratios, tfcnn_rate=1000.0):
+  """A result whose Keras settings ran at tfcnn_rate / each ratio."""
+  return {"batch_size": batch, "dtype": dtype, "tfcnn_images_per_second": tfcnn_rate,
+          "keras": {f"jit_compile={i}": {"ratio": r, "images_per_second": tfcnn_rate / r}
+                    for i, r in enumerate(ratios)}}
 
 
 def _mlp(dtype, threads, seconds, implementation="tfcnn"):
@@ -18,10 +20,24 @@ def _mlp(dtype, threads, seconds, implementation="tfcnn"):
 def test_ratio_goals_are_held_against_the_faster_keras_setting():
   report = {"results": [_result(64, "float32", 1.5, 1.3), _result(500, "float32", 1.3, 1.6),
                         _result(20000, "float32", 2.6, 2.5), _result(500, "bfloat16", 0.1)]}
-  assert goals(report) == [
+  verdicts = goals(report)
+  assert [{k: v[k] for k in ("goal", "measured", "met")} for v in verdicts] == [
       {"goal": "tfcnn/Keras >= 1.4 at batch 64", "measured": 1.3, "met": False},
       {"goal": "tfcnn/Keras >= 1.25 at batch 500", "measured": 1.3, "met": True},
       {"goal": "tfcnn/Keras >= 2.5 at batch 20000", "measured": 2.5, "met": True}]
+  # The rate each goal needs: the goal times the faster Keras rate.
+  assert [v["needs_images_per_second"] for v in verdicts] == pytest.approx(
+      [1.4 * 1000 / 1.3, 1.25 * 1000 / 1.3, 2.5 * 1000 / 2.5])
+  assert all("cores_times_one_core" not in v for v in verdicts)   # not timed in this run
+
+
+def test_ratio_goals_carry_what_the_cores_give_at_one_core_alone_speed():
+  result = _result(20000, "float32", 1.3, tfcnn_rate=8000.0)
+  result["tfcnn_one_core"] = {"images_per_second": 4500.0, "cores_times_one_core": 9000.0}
+  [verdict] = goals({"results": [result]})
+  assert verdict["met"] is False
+  assert verdict["needs_images_per_second"] == pytest.approx(2.5 * 8000 / 1.3)
+  assert verdict["cores_times_one_core"] == 9000.0
 
 
 def test_batch_sizes_without_a_goal_and_runs_without_keras_give_no_verdict():

@@ -34,6 +34,18 @@ def test_tiny_benchmark_writes_well_formed_json(tmp_path):
     assert r["batch_shards"] == plan.batch_shards
     assert r["threads"] == dataclasses.asdict(plan.threads)
     assert r["keras_threads"] == {"inter_op": 0, "intra_op": 0}
+  # tfcnn on one core alone, timed beside it: how far the cores scale.
+  for r in report["results"]:
+    alone = r["tfcnn_one_core"]
+    assert alone["threads"] == {"inter_op": 1, "intra_op": 1} and alone["batch_shards"] == 1
+    assert alone["images_per_second"] > 0 and len(alone["seconds"]) == 1
+    assert alone["scaling"] == pytest.approx(
+        r["tfcnn_images_per_second"] / alone["images_per_second"])
+    assert alone["cores_times_one_core"] == pytest.approx(
+        machine["cores"] * alone["images_per_second"])
+    plan = threads.for_training(spec.parse("seed_cnn"), (28, 28, 1), r["batch_size"])
+    if plan == threads.Plan(threads.Threads(1, 1), batch_shards=1):   # the same: timed once
+      assert alone["seconds"] == r["tfcnn_seconds"]
   # 40 in 2 shards of 20 is split into micro-batches of 16; 16 (2 x 8) is not.
   shards = report["results"][1]["batch_shards"]
   assert report["results"][1]["micro_batch_size"] == (16 if 40 / shards > 16 else 0)
@@ -74,7 +86,8 @@ def test_mlp_figure_per_thread_setting_and_tfcnn_under_xla(tmp_path):
   for mlp in figures[:-1]:
     assert mlp["speed_relative_to_numpy"] == pytest.approx(numpy_seconds / mlp["seconds"])
   assert "speed_relative_to_numpy" not in figures[-1]
-  assert "tfcnn float32, threads 1: " in result.stdout and "threads auto: " in result.stdout and "numpy float32" in result.stdout
+  for printed in ("tfcnn float32, threads 1: ", "threads auto: ", "numpy float32"):
+    assert printed in result.stdout
   assert "tfcnn[XLA]" in result.stdout
   # The mlp goals take each precision's faster thread setting (which one varies).
   assert [g["goal"].split(" (threads")[0] for g in report["goals"]] == [
