@@ -12,8 +12,9 @@ side, one intra-op thread), Keras TensorFlow's own. The processes are
 alternated, never run at once. It also trains the `mlp` preset 35 epochs at
 batch 500 (the seed series' figure to beat: 7.3 s), in a fresh process per
 thread setting, and a plain-numpy MLP doing the same work
-(experiments/numpy_mlp.py: the seed's kind of code, timed on this machine),
-alternating them. With --one_core it also times tfcnn on one core alone
+(experiments/mlp_figure.py, experiments/numpy_mlp.py: the seed's kind of
+code, timed on this machine), alternating them. With --one_core (on by
+default) it also times tfcnn on one core alone
 (one shard, one thread per pool): how well the cores scale, and the rate all
 of them would give if each trained as fast as one core alone does, beside
 the rate each ratio goal needs.
@@ -27,20 +28,17 @@ figures depend on the machine and on what else it is doing.
 
 import dataclasses
 import json
-import multiprocessing
 import os
-import platform
-import resource
 import statistics
 import tempfile
 import time
-import traceback
 
 import numpy as np
 import tensorflow as tf
 from absl import app, flags, logging
 
-from experiments import benchmark_goals, common, numpy_mlp
+from experiments import (benchmark_goals, benchmark_machine, common, keras_twin,
+                         mlp_figure, worker_process)
 from tfcnn import geometry, spec, threads, training
 from tfcnn.data import pipeline, sources
 
@@ -98,84 +96,10 @@ flags.register_validator("batch_sizes", lambda sizes: all(s.isdigit() and int(s)
                                                           for s in sizes),
                          "--batch_sizes must be positive integers")
 
-# Peak arithmetic: cores x clock x FLOPs per cycle per core. float32 with
-# AVX-512: 2 FMA units x 16 lanes x 2 FLOPs = 64; bfloat16 with AMX: 1024
-# (Intel's figure for one AMX tile unit). The clock is the nominal one from
-# /proc/cpuinfo; turbo is not counted, so the fractions are upper bounds.
-FLOPS_PER_CYCLE = {"float32": 64, "bfloat16": 1024}
-
 # tfcnn on one core alone: one shard, one thread per pool.
 ONE_CORE_PLAN = threads.Plan(threads.Threads(inter_op=1, intra_op=1), batch_shards=1)
 
-# The mlp figure's Adam learning rate (tfcnn's default), for tfcnn and numpy alike.
-_MLP_LEARNING_RATE = 2e-3
-
 _INTER_OP_THREADS, _INTRA_OP_THREADS, _BATCH_SHARDS = common.define_thread_flags()
-
-
-def _clock_ghz() -> float:
-  try:
-    with open("/proc/cpuinfo") as f:
-      for line in f:
-        if line.startswith("cpu MHz"):
-          return float(line.split(":")[1]) / 1000
-  except OSError:
-    pass
-  return float("nan")
-
-
-def _cpu_name() -> str:
-  try:
-    with open("/proc/cpuinfo") as f:
-      for line in f:
-        if line.startswith("model name"):
-          return line.split(":", 1)[1].strip()
-  except OSError:
-    pass
-  return platform.processor()
-
-
-def _has_amx() -> bool:
-  try:
-    with open("/proc/cpuinfo") as f:
-      return "amx_bf16" in f.read()
-  except OSError:
-    return False
-
-
-def _peak_rss_mb() -> float:
-  return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _keras_model(model_spec: str, compute_dtype: str, jit: str = "false"):
-  import keras  # the reference only; the library never imports Keras
-  net = spec.build(model_spec)
-  keras_layers = [keras.Input((28, 28, 1))]
-  for layer in net.layers:
-    kind = type(layer).__name__
-    if kind == "Conv2D":
-      keras_layers.append(keras.layers.Conv2D(layer.filters, layer.kernel_size, layer.strides,
-                                              layer.padding, activation=layer.activation_name))
-    elif kind in ("MaxPool2D", "AvgPool2D"):
-      cls = keras.layers.MaxPooling2D if kind == "MaxPool2D" else keras.layers.AveragePooling2D
-      keras_layers.append(cls(layer.pool_size, layer.strides, layer.padding))
-    elif kind == "Flatten":
-      keras_layers.append(keras.layers.Flatten())
-    elif kind == "Dense":
-      keras_layers.append(keras.layers.Dense(layer.units, activation=layer.activation_name))
-    elif kind == "Dropout":
-      keras_layers.append(keras.layers.Dropout(layer.rate))
-    elif kind == "BatchNorm":
-      keras_layers.append(keras.layers.BatchNormalization())
-    elif kind == "Activation":
-      keras_layers.append(keras.layers.Activation(layer.activation_name))
-  keras.mixed_precision.set_global_policy(
-      "mixed_bfloat16" if compute_dtype == "bfloat16" else "float32")
-  model = keras.Sequential(keras_layers)
-  model.compile(optimizer=keras.optimizers.Adam(1e-3),
-                loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                metrics=["accuracy"], jit_compile="auto" if jit == "auto" else False)
-  return model
 
 
 class _TfcnnRunner:
@@ -213,7 +137,7 @@ def _load_images(dataset_name: str, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 class _TfcnnSide:
   """tfcnn's contenders, one batch size and precision at a time, in a process
-  of its own (see :class:`_Process`) with the thread pools of `plan`."""
+  of its own (a :class:`worker_process.Worker`) with the thread pools of `plan`."""
 
   def __init__(self, plan: threads.Plan):
     threads.configure(plan.threads)
@@ -249,7 +173,7 @@ class _TfcnnSide:
                                 if trainer.uses_micro_batches else 0,
             "batch_shards": trainer.batch_shards,
             "threads": dataclasses.asdict(threads.current()),
-            "peak_rss_mb": _peak_rss_mb()}
+            "peak_rss_mb": benchmark_machine.peak_rss_mb()}
 
 
 class _KerasSide:
@@ -270,7 +194,7 @@ class _KerasSide:
     self.batch = batch
     self.timed = n // batch * batch
     for jit in jits:
-      self.models[jit] = _keras_model(model_spec, dtype, jit)
+      self.models[jit] = keras_twin.keras_model(model_spec, dtype, jit)
       self.models[jit].fit(self.x[:2 * batch], self.y[:2 * batch], batch_size=batch, epochs=1,
                            verbose=0)  # warm-up: build, trace, compile
 
@@ -281,55 +205,8 @@ class _KerasSide:
         shuffle=False))
 
   def info(self) -> dict:
-    return {"threads": dataclasses.asdict(threads.current()), "peak_rss_mb": _peak_rss_mb()}
-
-
-def _serve(connection, make, args) -> None:
-  """A :class:`_Process`'s loop: builds ``make(*args)``, then answers calls."""
-  try:
-    target = make(*args)
-    connection.send(("ok", None))
-  except BaseException:
-    connection.send(("error", traceback.format_exc()))
-    return
-  while (message := connection.recv()) is not None:
-    method, call_args = message
-    try:
-      connection.send(("ok", getattr(target, method)(*call_args)))
-    except BaseException:
-      connection.send(("error", traceback.format_exc()))
-
-
-class _Process:
-  """``make(*args)`` built and called in a fresh process: its own TensorFlow,
-  with its own thread pools. Calls wait for the answer, so two such processes
-  used in turn never run at once."""
-
-  def __init__(self, make, *args):
-    context = multiprocessing.get_context("spawn")
-    self._connection, child = context.Pipe()
-    self._process = context.Process(target=_serve, args=(child, make, args), daemon=True)
-    self._process.start()
-    self._answer()
-
-  def _answer(self):
-    try:
-      status, value = self._connection.recv()
-    except EOFError:
-      raise RuntimeError(f"benchmark process ended with code {self._process.exitcode}") from None
-    if status == "error":
-      raise RuntimeError(f"in the benchmark process:\n{value}")
-    return value
-
-  def __getattr__(self, method: str):
-    def call(*args):
-      self._connection.send((method, args))
-      return self._answer()
-    return call
-
-  def close(self) -> None:
-    self._connection.send(None)
-    self._process.join()
+    return {"threads": dataclasses.asdict(threads.current()),
+            "peak_rss_mb": benchmark_machine.peak_rss_mb()}
 
 
 def _accuracy(dataset, batch: int, dtype: str, epochs: int, seeds: list[int],
@@ -352,7 +229,7 @@ def _accuracy(dataset, batch: int, dtype: str, epochs: int, seeds: list[int],
     if _KERAS.value:
       import keras
       keras.utils.set_random_seed(seed)
-      model = _keras_model(_MODEL.value, dtype, "false")
+      model = keras_twin.keras_model(_MODEL.value, dtype, "false")
       model.fit(train_x, dataset.train_labels.astype(np.int32), batch_size=batch,
                 epochs=epochs, verbose=0, shuffle=True)
       _, keras_accuracy = model.evaluate(test_x, dataset.test_labels.astype(np.int32),
@@ -453,92 +330,92 @@ def _phases(runner: _TfcnnRunner, steps: int) -> dict:
           "step_s": result["step"]}
 
 
-def _mlp_plan(setting: str) -> threads.Plan:
-  """The threads and batch shards of an --mlp_threads setting (see the flag)."""
-  if setting == "auto":
-    return threads.for_training(spec.parse("mlp"), (28, 28, 1), 500)
-  return threads.Plan(threads.Threads(inter_op=int(setting), intra_op=int(setting)), 1)
+def _speed_results(dataset, batch_sizes: list[int], plan, machine: dict,
+                   flops_per_image: float) -> list[dict]:
+  """Times the contenders at each precision and batch size, alternating
+  them; prints a row and returns an entry per pair.
 
-
-def _mlp_figure(dataset_name: str, dtype: str, setting: str) -> tuple[float, float]:
-  """``(seconds, train accuracy in the last epoch)`` of the mlp preset
-  trained 35 epochs over the training set at batch 500 (training only), with
-  the threads and shards of --mlp_threads `setting`. Runs in a fresh process
-  (see :func:`_mlp_figures`)."""
-  plan = _mlp_plan(setting)
-  threads.configure(plan.threads)
-  dataset = sources.load(dataset_name)
-  images, labels = dataset.train_images, dataset.train_labels
-  config = training.TrainConfig(model="mlp", batch_size=500, augment_shift=0,
-                                lr_schedule="constant", learning_rate=_MLP_LEARNING_RATE,
-                                epochs=35, compute_dtype=dtype, batch_shards=plan.batch_shards)
-  steps = pipeline.num_batches(len(labels), 500)
-  trainer = training.Trainer(config, (28, 28, 1), steps)
-  x, y = trainer.data_tensors(images, labels)
-  orders = [tf.constant(pipeline.epoch_order(len(labels), 0, e)) for e in range(35)]
-  trainer.run_steps(x, y, orders[0], 0, 2, 0)  # trace
-  start = time.perf_counter()
-  for epoch in range(35):
-    trainer.train_accuracy.reset()   # so that the result is the last epoch's
-    trainer.run_steps(x, y, orders[epoch], 0, steps, epoch)
-  return time.perf_counter() - start, float(trainer.train_accuracy.result())
-
-
-def _numpy_mlp_figure(dataset_name: str) -> tuple[float, float]:
-  """``(seconds, train accuracy in the last epoch)`` of the plain-numpy MLP
-  (:mod:`experiments.numpy_mlp`) doing :func:`_mlp_figure`'s work: 35 epochs
-  at batch 500 over the same images in the same orders, float32, Adam,
-  images scaled once beforehand (by tfcnn's own :func:`pipeline.scale`, so
-  the pixels are the same). numpy's own (OpenBLAS) threads."""
-  dataset = sources.load(dataset_name)
-  labels = dataset.train_labels.astype(np.int64)
-  images = pipeline.scale(dataset.train_images).numpy().reshape(len(labels), -1)
-  orders = [pipeline.epoch_order(len(labels), 0, e) for e in range(35)]
-  numpy_mlp.NumpyMLP().train_epoch(images[:1000], labels[:1000], np.arange(1000), 500)  # warm-up
-  mlp = numpy_mlp.NumpyMLP(seed=0, learning_rate=_MLP_LEARNING_RATE)
-  start = time.perf_counter()
-  for order in orders:
-    _, accuracy = mlp.train_epoch(images, labels, order, 500)
-  return time.perf_counter() - start, accuracy
-
-
-def _mlp_figures(dataset_name: str, num_images: int, dtypes: list[str], settings: list[str],
-                 repeats: int, numpy_reference: bool) -> list[dict]:
-  """The mlp figure per precision and thread setting, median of `repeats`,
-  and (with `numpy_reference`) the plain-numpy MLP's figure.
-
-  Each measurement runs in a fresh process, because TensorFlow sizes its
-  thread pools once per process; the contenders are alternated. tfcnn's
-  entries carry ``numpy_seconds / seconds``: how many times faster than the
-  numpy MLP on this machine, in this run.
+  `plan(batch)` gives tfcnn's threads and shards at `batch`. Each contender
+  trains in a worker process of its own: tfcnn one per thread plan
+  (TensorFlow fixes the pools per process; usually one plan serves every
+  batch size), tfcnn on one core alone (with --one_core), Keras one for all.
   """
-  # (implementation, precision, threads as reported) -> (function, arguments)
-  jobs = {("tfcnn", d, t if t == "auto" else int(t) or "tensorflow"):
-          (_mlp_figure, (dataset_name, d, t)) for d in dtypes for t in settings}
-  if numpy_reference:
-    jobs[("numpy", "float32", "openblas")] = (_numpy_mlp_figure, (dataset_name,))
-  runs = {key: [] for key in jobs}
-  context = multiprocessing.get_context("spawn")
-  for _ in range(repeats):
-    for key, results in runs.items():
-      with context.Pool(1) as pool:
-        results.append(pool.apply(*jobs[key]))
-  figures = [{"implementation": implementation, "epochs": 35, "images": num_images,
-              "batch_size": 500, "dtype": d, "threads": t,
-              "seconds": statistics.median(s for s, _ in results),
-              "seconds_all": [s for s, _ in results],
-              "train_accuracy_last_epoch": [a for _, a in results],
-              "seed_series_seconds": benchmark_goals.MLP_SECONDS_GOAL}
-             for (implementation, d, t), results in runs.items()]
-  for figure in figures:
-    if figure["implementation"] == "tfcnn":
-      auto = figure["threads"] == "auto"
-      figure["batch_shards"] = _mlp_plan("auto").batch_shards if auto else 1
-  if numpy_reference:
-    numpy_seconds = figures[-1]["seconds"]
-    for figure in figures[:-1]:
-      figure["speed_relative_to_numpy"] = numpy_seconds / figure["seconds"]
-  return figures
+  tfcnn_sides = {}
+
+  def tfcnn_side(batch_plan: threads.Plan) -> worker_process.Worker:
+    if batch_plan not in tfcnn_sides:
+      tfcnn_sides[batch_plan] = worker_process.Worker(_TfcnnSide, batch_plan)
+    return tfcnn_sides[batch_plan]
+
+  results = []
+  keras = worker_process.Worker(_KerasSide) if _KERAS.value else None
+  try:
+    for dtype in _DTYPES.value:
+      for batch in batch_sizes:
+        steps = max(3, -(-_IMAGES.value // batch))
+        n = min(steps * batch, len(dataset.train_labels))
+        steps = n // batch
+        timed_images = steps * batch
+        logging.info("batch %d, %s: %d steps per measurement", batch, dtype, steps)
+        batch_plan = plan(batch)
+        ours = tfcnn_side(batch_plan)
+        ours.setup(_MODEL.value, batch, dtype, dataset.name, n, _MICRO_BATCH.value,
+                   _TFCNN_XLA.value)
+        # (name in the report, process, runner in that process)
+        contenders = [("tfcnn", ours, "tfcnn")]
+        if _TFCNN_XLA.value:
+          contenders.append(("xla", ours, "xla"))
+        if _ONE_CORE.value and batch_plan != ONE_CORE_PLAN:
+          alone = tfcnn_side(ONE_CORE_PLAN)
+          alone.setup(_MODEL.value, batch, dtype, dataset.name, n, _MICRO_BATCH.value, False)
+          contenders.append(("one_core", alone, "tfcnn"))
+        if keras is not None:
+          keras.setup(_MODEL.value, batch, dtype, dataset.name, n, _KERAS_JIT.value)
+          contenders += [(jit, keras, jit) for jit in _KERAS_JIT.value]
+        times = {name: [] for name, _, _ in contenders}
+        for _ in range(_REPEATS.value):   # alternate the contenders
+          for name, process, runner in contenders:
+            times[name].append(process.time(runner))
+        info = ours.info()
+        rate = timed_images / statistics.median(times["tfcnn"])
+        entry = {"batch_size": batch, "dtype": dtype, "images_timed": timed_images,
+                 "micro_batch_size": info["micro_batch_size"],
+                 "batch_shards": info["batch_shards"], "threads": info["threads"],
+                 "tfcnn_images_per_second": rate,
+                 "tfcnn_gflops": rate * flops_per_image / 1e9,
+                 "tfcnn_fraction_of_peak": rate * flops_per_image / 1e9 /
+                                           machine["peak_gflops"][dtype],
+                 "tfcnn_seconds": times["tfcnn"], "peak_rss_mb": info["peak_rss_mb"]}
+        if _TFCNN_XLA.value:
+          xla_rate = timed_images / statistics.median(times["xla"])
+          entry["tfcnn_xla"] = {"images_per_second": xla_rate, "seconds": times["xla"],
+                                "speed_relative_to_default": xla_rate / rate}
+        if _ONE_CORE.value:
+          alone_seconds = times.get("one_core", times["tfcnn"])
+          alone_rate = timed_images / statistics.median(alone_seconds)
+          entry["tfcnn_one_core"] = {"images_per_second": alone_rate, "seconds": alone_seconds,
+                                     "threads": dataclasses.asdict(ONE_CORE_PLAN.threads),
+                                     "batch_shards": ONE_CORE_PLAN.batch_shards,
+                                     "scaling": rate / alone_rate,
+                                     "cores_times_one_core": machine["cores"] * alone_rate}
+        entry["keras"] = {}
+        if keras is not None:
+          keras_info = keras.info()
+          entry["keras_threads"] = keras_info["threads"]
+          entry["keras_peak_rss_mb"] = keras_info["peak_rss_mb"]
+        for jit in _KERAS_JIT.value if keras is not None else []:
+          keras_rate = timed_images / statistics.median(times[jit])
+          entry["keras"][f"jit_compile={jit}"] = {"images_per_second": keras_rate,
+                                                  "seconds": times[jit], "ratio": rate / keras_rate}
+        if _PHASES.value:
+          entry["phases"] = ours.phases()
+        results.append(entry)
+        print(_row(entry), flush=True)
+  finally:
+    for worker in [*tfcnn_sides.values(), keras]:
+      if worker is not None:
+        worker.close()
+  return results
 
 
 @common.user_errors
@@ -561,88 +438,11 @@ def main(argv: list[str]) -> None:
   images, labels = dataset.train_images, dataset.train_labels
   flops_per_image = geometry.train_flops(spec.parse(_MODEL.value), (28, 28, 1))
   cores = threads.cpu_cores()
-  clock = _clock_ghz()
-  report = {"machine": {"cpu": _cpu_name(), "cores": cores, "clock_ghz": clock,
-                        "amx_bf16": _has_amx(), "tensorflow": tf.__version__,
-                        "peak_gflops": {d: cores * clock * f for d, f in FLOPS_PER_CYCLE.items()},
-                        "peak_method": "cores x nominal clock x FLOPs/cycle/core (float32: "
-                                       "2 AVX-512 FMA x 16 lanes x 2 = 64; bfloat16: AMX 1024)"},
+  report = {"machine": benchmark_machine.describe(cores, tf.__version__),
             "dataset": dataset.name, "model": spec.canonical(_MODEL.value),
-            "train_flops_per_image": flops_per_image, "results": []}
-  # One process per thread plan for tfcnn (TensorFlow fixes the pools per
-  # process; usually one plan serves every batch size), one for Keras.
-  tfcnn_sides = {}
-
-  def tfcnn_side(batch_plan: threads.Plan) -> _Process:
-    if batch_plan not in tfcnn_sides:
-      tfcnn_sides[batch_plan] = _Process(_TfcnnSide, batch_plan)
-    return tfcnn_sides[batch_plan]
-
-  keras = _Process(_KerasSide) if _KERAS.value else None
-  for dtype in _DTYPES.value:
-    for batch in batch_sizes:
-      steps = max(3, -(-_IMAGES.value // batch))
-      n = min(steps * batch, len(labels))
-      steps = n // batch
-      timed_images = steps * batch
-      logging.info("batch %d, %s: %d steps per measurement", batch, dtype, steps)
-      batch_plan = plan(batch)
-      ours = tfcnn_side(batch_plan)
-      ours.setup(_MODEL.value, batch, dtype, dataset.name, n, _MICRO_BATCH.value,
-                 _TFCNN_XLA.value)
-      # (name in the report, process, runner in that process)
-      contenders = [("tfcnn", ours, "tfcnn")]
-      if _TFCNN_XLA.value:
-        contenders.append(("xla", ours, "xla"))
-      if _ONE_CORE.value and batch_plan != ONE_CORE_PLAN:
-        alone = tfcnn_side(ONE_CORE_PLAN)
-        alone.setup(_MODEL.value, batch, dtype, dataset.name, n, _MICRO_BATCH.value, False)
-        contenders.append(("one_core", alone, "tfcnn"))
-      if keras is not None:
-        keras.setup(_MODEL.value, batch, dtype, dataset.name, n, _KERAS_JIT.value)
-        contenders += [(jit, keras, jit) for jit in _KERAS_JIT.value]
-      times = {name: [] for name, _, _ in contenders}
-      for _ in range(_REPEATS.value):   # alternate the contenders
-        for name, process, runner in contenders:
-          times[name].append(process.time(runner))
-      info = ours.info()
-      rate = timed_images / statistics.median(times["tfcnn"])
-      entry = {"batch_size": batch, "dtype": dtype, "images_timed": timed_images,
-               "micro_batch_size": info["micro_batch_size"],
-               "batch_shards": info["batch_shards"], "threads": info["threads"],
-               "tfcnn_images_per_second": rate,
-               "tfcnn_gflops": rate * flops_per_image / 1e9,
-               "tfcnn_fraction_of_peak": rate * flops_per_image / 1e9 /
-                                         report["machine"]["peak_gflops"][dtype],
-               "tfcnn_seconds": times["tfcnn"], "peak_rss_mb": info["peak_rss_mb"]}
-      if _TFCNN_XLA.value:
-        xla_rate = timed_images / statistics.median(times["xla"])
-        entry["tfcnn_xla"] = {"images_per_second": xla_rate, "seconds": times["xla"],
-                              "speed_relative_to_default": xla_rate / rate}
-      if _ONE_CORE.value:
-        alone_seconds = times.get("one_core", times["tfcnn"])
-        alone_rate = timed_images / statistics.median(alone_seconds)
-        entry["tfcnn_one_core"] = {"images_per_second": alone_rate, "seconds": alone_seconds,
-                                   "threads": dataclasses.asdict(ONE_CORE_PLAN.threads),
-                                   "batch_shards": ONE_CORE_PLAN.batch_shards,
-                                   "scaling": rate / alone_rate,
-                                   "cores_times_one_core": cores * alone_rate}
-      entry["keras"] = {}
-      if keras is not None:
-        keras_info = keras.info()
-        entry["keras_threads"] = keras_info["threads"]
-        entry["keras_peak_rss_mb"] = keras_info["peak_rss_mb"]
-      for jit in _KERAS_JIT.value if keras is not None else []:
-        keras_rate = timed_images / statistics.median(times[jit])
-        entry["keras"][f"jit_compile={jit}"] = {"images_per_second": keras_rate,
-                                                "seconds": times[jit], "ratio": rate / keras_rate}
-      if _PHASES.value:
-        entry["phases"] = ours.phases()
-      report["results"].append(entry)
-      print(_row(entry), flush=True)
-  for process in [*tfcnn_sides.values(), keras]:
-    if process is not None:
-      process.close()
+            "train_flops_per_image": flops_per_image}
+  report["results"] = _speed_results(dataset, batch_sizes, plan, report["machine"],
+                                     flops_per_image)
   if "float32" in _DTYPES.value and "bfloat16" in _DTYPES.value:
     f32 = {r["batch_size"]: r["tfcnn_images_per_second"] for r in report["results"]
            if r["dtype"] == "float32"}
@@ -675,9 +475,9 @@ def main(argv: list[str]) -> None:
         str(b): means[(b, "bfloat16")] - means[(b, "float32")]
         for b, d in means if d == "float32" and (b, "bfloat16") in means}
   if _MLP.value:
-    report["mlp_35_epochs"] = _mlp_figures(dataset.name, len(labels), _DTYPES.value,
-                                           _MLP_THREADS.value, _REPEATS.value,
-                                           _MLP_NUMPY.value)
+    report["mlp_35_epochs"] = mlp_figure.figures(dataset.name, len(labels), _DTYPES.value,
+                                                 _MLP_THREADS.value, _REPEATS.value,
+                                                 _MLP_NUMPY.value)
     for figure in report["mlp_35_epochs"]:
       relative = (f", {figure['speed_relative_to_numpy']:.2f}x numpy's speed"
                   if "speed_relative_to_numpy" in figure else "")
