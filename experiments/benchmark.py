@@ -383,8 +383,8 @@ def _speed_results(dataset, batch_sizes: list[int], plan, machine: dict,
                  "batch_shards": info["batch_shards"], "threads": info["threads"],
                  "tfcnn_images_per_second": rate,
                  "tfcnn_gflops": rate * flops_per_image / 1e9,
-                 "tfcnn_fraction_of_peak": rate * flops_per_image / 1e9 /
-                                           machine["peak_gflops"][dtype],
+                 "tfcnn_fraction_of_peak": _fraction(rate * flops_per_image / 1e9,
+                                                     machine["peak_gflops"][dtype]),
                  "tfcnn_seconds": times["tfcnn"], "peak_rss_mb": info["peak_rss_mb"]}
         if _TFCNN_XLA.value:
           xla_rate = timed_images / statistics.median(times["xla"])
@@ -500,7 +500,14 @@ def main(argv: list[str]) -> None:
   print(f"wrote {_OUT.value}")
 
 
+def _fraction(gflops: float, peak: float | None) -> float | None:
+  """`gflops` as a fraction of `peak`; None where the peak is unknown."""
+  return gflops / peak if peak else None
+
+
 def _row(e: dict) -> str:
+  fraction = ("?" if e["tfcnn_fraction_of_peak"] is None
+              else f"{e['tfcnn_fraction_of_peak']:.1%}")
   others = [f"keras[{k}] {v['images_per_second']:6.0f}/s ratio {v['ratio']:.2f}"
             for k, v in e.get("keras", {}).items()]
   if "tfcnn_one_core" in e:
@@ -516,7 +523,7 @@ def _row(e: dict) -> str:
     phases = (f"  fwd {p['forward_s'] * 1e3:.1f} ms bwd {p['backward_s'] * 1e3:.1f} ms "
               f"upd {p['update_s'] * 1e3:.1f} ms")
   return (f"batch {e['batch_size']:6d} {e['dtype']:9s} tfcnn {e['tfcnn_images_per_second']:8.0f}/s "
-          f"{e['tfcnn_gflops']:6.1f} GFLOP/s ({e['tfcnn_fraction_of_peak']:.1%} of peak)  "
+          f"{e['tfcnn_gflops']:6.1f} GFLOP/s ({fraction} of peak)  "
           f"{'  '.join(others)}{phases}  rss {e['peak_rss_mb']:.0f} MB")
 
 

@@ -29,10 +29,10 @@ def _field(name: str) -> str | None:
   return None
 
 
-def clock_ghz() -> float:
-  """The nominal clock ("cpu MHz" in /proc/cpuinfo) in GHz; NaN if unknown."""
+def clock_ghz() -> float | None:
+  """The nominal clock ("cpu MHz" in /proc/cpuinfo) in GHz; None if unknown."""
   mhz = _field("cpu MHz")
-  return float(mhz) / 1000 if mhz else float("nan")
+  return float(mhz) / 1000 if mhz else None
 
 
 def cpu_name() -> str:
@@ -51,10 +51,12 @@ def peak_rss_mb() -> float:
 
 
 def describe(cores: int, tensorflow_version: str) -> dict:
-  """The report's ``"machine"`` entry: CPU, cores, clock and peak GFLOP/s."""
+  """The report's ``"machine"`` entry: CPU, cores, clock and peak GFLOP/s
+  (None per precision where the clock is unknown)."""
   clock = clock_ghz()
   return {"cpu": cpu_name(), "cores": cores, "clock_ghz": clock, "amx_bf16": has_amx(),
           "tensorflow": tensorflow_version,
-          "peak_gflops": {d: cores * clock * f for d, f in FLOPS_PER_CYCLE.items()},
+          "peak_gflops": {d: cores * clock * f if clock else None
+                          for d, f in FLOPS_PER_CYCLE.items()},
           "peak_method": "cores x nominal clock x FLOPs/cycle/core (float32: "
                          "2 AVX-512 FMA x 16 lanes x 2 = 64; bfloat16: AMX 1024)"}
