@@ -14,10 +14,10 @@ batch 500 (the seed series' figure to beat: 7.3 s), in a fresh process per
 thread setting, and a plain-numpy MLP doing the same work
 (experiments/mlp_figure.py, experiments/numpy_mlp.py: the seed's kind of
 code, timed on this machine), alternating them. With --one_core (on by
-default) it also times tfcnn on one core alone
-(one shard, one thread per pool): how well the cores scale, and the rate all
-of them would give if each trained as fast as one core alone does, beside
-the rate each ratio goal needs.
+default) it also times tfcnn on one core alone (one shard, one thread per
+pool): how well the cores scale, and the rate all of them would give if each
+trained as fast as one core alone does, beside the rate each ratio goal
+needs.
 
   python -m experiments.benchmark                      # the full table
   python -m experiments.benchmark --batch_sizes=500 --repeats=1 --images=4000  # quick
