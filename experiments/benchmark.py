@@ -38,7 +38,7 @@ import tensorflow as tf
 from absl import app, flags, logging
 
 from experiments import (benchmark_goals, benchmark_machine, common, keras_twin,
-                         mlp_figure, worker_process)
+                         layer_times, mlp_figure, worker_process)
 from tfcnn import geometry, spec, threads, training
 from tfcnn.data import pipeline, sources
 
@@ -76,6 +76,10 @@ _ONE_CORE = flags.DEFINE_boolean(
     "one_core", True, "Also time tfcnn on one core alone (one batch shard, one inter-op and "
     "one intra-op thread, in a process of its own): how well the cores scale, and cores x that "
     "rate, the most the cores give if none trains faster than one alone.")
+_LAYER_TIMES = flags.DEFINE_integer(
+    "layer_times", 0, "Also time each layer of the model alone, forward and backward, on one "
+    "core, at this batch size (the micro-batch size a large batch is split into is a natural "
+    "choice), per precision (experiments/layer_times.py); 0: skip.", lower_bound=0)
 _OUT = flags.DEFINE_string("out", "benchmark.json", "Where to write the JSON results.")
 _SUMMARY_OVERHEAD = flags.DEFINE_boolean(
     "summary_overhead", True, "Measure what TensorBoard logging costs the train step (the "
@@ -163,6 +167,10 @@ class _TfcnnSide:
   def time(self, name: str) -> float:
     """Seconds for the set-up's training steps of runner `name`."""
     return _time(lambda: self.runners[name].run(self.steps))
+
+  def layer_times(self, model_spec: str, batch: int, dtype: str) -> list[dict]:
+    """Each layer of `model_spec` timed alone (see :mod:`experiments.layer_times`)."""
+    return layer_times.layer_times(model_spec, (28, 28, 1), batch, dtype)
 
   def phases(self) -> dict:
     return _phases(self.runners["tfcnn"], max(2, min(self.steps, 20)))
@@ -443,6 +451,8 @@ def main(argv: list[str]) -> None:
             "train_flops_per_image": flops_per_image}
   report["results"] = _speed_results(dataset, batch_sizes, plan, report["machine"],
                                      flops_per_image)
+  if _LAYER_TIMES.value:
+    report["layer_times"] = _layer_times(report["machine"])
   if "float32" in _DTYPES.value and "bfloat16" in _DTYPES.value:
     f32 = {r["batch_size"]: r["tfcnn_images_per_second"] for r in report["results"]
            if r["dtype"] == "float32"}
@@ -498,6 +508,37 @@ def main(argv: list[str]) -> None:
   with open(_OUT.value, "w") as f:
     json.dump(report, f, indent=2)
   print(f"wrote {_OUT.value}")
+
+
+def _layer_times(machine: dict) -> list[dict]:
+  """--layer_times: each layer timed alone on one core, per precision; prints
+  a table per precision and returns an entry per precision."""
+  worker = worker_process.Worker(_TfcnnSide, ONE_CORE_PLAN)
+  found = []
+  try:
+    for dtype in _DTYPES.value:
+      core_peak = machine["peak_gflops"][dtype] and machine["peak_gflops"][dtype] / machine["cores"]
+      rows = worker.layer_times(_MODEL.value, _LAYER_TIMES.value, dtype)
+      for row in rows:
+        row["fraction_of_core_peak"] = (_fraction(row["gflops"], core_peak)
+                                        if row["train_flops"] else None)
+      found.append({"dtype": dtype, "batch_size": _LAYER_TIMES.value,
+                    "threads": dataclasses.asdict(ONE_CORE_PLAN.threads),
+                    "core_peak_gflops": core_peak, "layers": rows})
+      total = sum(r["forward_backward_s"] for r in rows)
+      print(f"layers timed alone on one core, batch {_LAYER_TIMES.value}, {dtype} "
+            f"(forward / forward+backward, share of the layers' total, GFLOP/s of the products):",
+            flush=True)
+      for r in rows:
+        speed = ("" if not r["train_flops"] else f"  {r['gflops']:6.1f} GFLOP/s" + (
+            "" if r["fraction_of_core_peak"] is None
+            else f" ({r['fraction_of_core_peak']:.0%} of one core's peak)"))
+        print(f"  {r['layer']:24s} {r['forward_s'] * 1e3:8.3f} / "
+              f"{r['forward_backward_s'] * 1e3:8.3f} ms  {r['forward_backward_s'] / total:5.1%}"
+              f"{speed}", flush=True)
+  finally:
+    worker.close()
+  return found
 
 
 def _fraction(gflops: float, peak: float | None) -> float | None:

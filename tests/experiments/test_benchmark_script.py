@@ -13,7 +13,7 @@ def test_tiny_benchmark_writes_well_formed_json(tmp_path):
   out = tmp_path / "benchmark.json"
   result = run("experiments.benchmark", "--dataset=mnist_sample", "--batch_sizes=16,40",
                "--dtypes=float32,bfloat16", "--images=80", "--repeats=1", "--keras_jit=false",
-               "--micro_batch_size=16", "--mlp=false", f"--out={out}")
+               "--micro_batch_size=16", "--mlp=false", "--layer_times=4", f"--out={out}")
   assert result.returncode == 0, result.stderr[-3000:]
   report = json.loads(out.read_text())
   machine = report["machine"]
@@ -52,6 +52,16 @@ def test_tiny_benchmark_writes_well_formed_json(tmp_path):
   assert report["results"][0]["micro_batch_size"] == 0
   assert set(report["bfloat16_speedup"]) == {"16", "40"}
   assert "batch     16 float32" in result.stdout
+  # Each layer timed alone on one core, per precision.
+  assert [(e["dtype"], e["batch_size"]) for e in report["layer_times"]] == [
+      ("float32", 4), ("bfloat16", 4)]
+  for e in report["layer_times"]:
+    assert e["threads"] == {"inter_op": 1, "intra_op": 1}
+    assert [r["layer"] for r in e["layers"]] == spec.canonical("seed_cnn").split("-")
+    for r in e["layers"]:
+      assert r["forward_backward_s"] > 0
+      assert (r["fraction_of_core_peak"] is None) == (r["train_flops"] == 0)
+  assert "layers timed alone on one core, batch 4, float32" in result.stdout
   assert report["goals"] == []   # issue 7's goals are for batches 64, 500, 20000
   overhead = report["summary_overhead"]
   assert overhead["epoch_seconds_without_logging"] > 0 and "train_step_overhead" in overhead
