@@ -298,20 +298,6 @@ def _phases(runner: _TfcnnRunner, steps: int) -> dict:
   x = runner.images[:batch]
   y = runner.labels[:batch]
 
-  def serial_loop(body):
-    """`steps` calls of `body` (-> scalar) one after another, summed.
-
-    One iteration at a time (``parallel_iterations=1``), like training
-    steps, whose variable updates chain them: a loop of independent
-    forward passes would otherwise overlap iterations and look cheaper.
-    Summing what each call returns keeps the graph optimiser from pruning it.
-    """
-    @tf.function
-    def run():
-      return tf.while_loop(lambda i, total: i < steps, lambda i, total: (i + 1, total + body()),
-                           (tf.constant(0), tf.constant(0.0)), parallel_iterations=1)[1]
-    return run
-
   def forward_body():
     return tf.reduce_sum(trainer.logits(x, training=True))
 
@@ -322,8 +308,8 @@ def _phases(runner: _TfcnnRunner, steps: int) -> dict:
   def step_body():
     return trainer.update(x, y)[0]
 
-  forward, forward_backward, full = map(serial_loop, (forward_body, forward_backward_body,
-                                                      step_body))
+  forward, forward_backward, full = (layer_times.serial_loop(body, steps) for body in (
+      forward_body, forward_backward_body, step_body))
   loops = {"forward": forward, "forward_backward": forward_backward, "step": full}
   for fn in loops.values():
     float(fn())  # trace and warm up

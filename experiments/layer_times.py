@@ -19,10 +19,14 @@ import tensorflow as tf
 from tfcnn import geometry, spec
 
 
-def _serial_loop(body, steps: int):
-  """A compiled loop calling `body` (-> scalar) `steps` times, one after
-  another (``parallel_iterations=1``), summing what it returns so that the
-  graph optimiser cannot prune the work."""
+def serial_loop(body, steps: int):
+  """A compiled loop calling `body` (-> float32 scalar) `steps` times, summed.
+
+  One iteration at a time (``parallel_iterations=1``), like training steps,
+  whose variable updates chain them: a loop of independent calls would
+  otherwise overlap iterations and look cheaper. Summing what each call
+  returns keeps the graph optimiser from pruning the work.
+  """
   @tf.function
   def run():
     return tf.while_loop(lambda i, total: i < steps, lambda i, total: (i + 1, total + body()),
@@ -82,7 +86,7 @@ def layer_times(model_spec: str, input_shape: Sequence[int], batch: int,
 
     timings = {}
     for name, body in (("forward_s", forward), ("forward_backward_s", forward_backward)):
-      loop = _serial_loop(body, steps)
+      loop = serial_loop(body, steps)
       float(loop())   # trace and warm up
       timings[name] = _seconds(loop, repeats) / steps
     products = 3 if position else 2   # forward, weight gradient, input gradient
