@@ -68,7 +68,9 @@ def layer_times(model_spec: str, input_shape: Sequence[int], batch: int,
   shape, rows = tuple(input_shape), []
   for position, layer in enumerate(net.layers):
     out_shape = tuple(layer.output_shape(shape))
-    x = tf.constant(rng.standard_normal((batch, *shape)), dtype)
+    # A variable, not a constant: the graph optimiser would fold a
+    # weightless layer's work on a constant input into a constant.
+    x = tf.Variable(tf.constant(rng.standard_normal((batch, *shape)), dtype), trainable=False)
     probe = tf.constant(rng.standard_normal((batch, *out_shape)), dtype)
     sources = list(layer.trainable_variables) + ([] if position == 0 else [x])
 
