@@ -60,7 +60,8 @@ def test_tiny_benchmark_writes_well_formed_json(tmp_path):
     assert [r["layer"] for r in e["layers"]] == spec.canonical("seed_cnn").split("-")
     for r in e["layers"]:
       assert r["forward_backward_s"] > 0
-      assert (r["fraction_of_core_peak"] is None) == (r["train_flops"] == 0)
+      if r["train_flops"] == 0:   # pooling, flatten: no products to hold against the peak
+        assert r["fraction_of_core_peak"] is None
   assert "layers timed alone on one core, batch 4, float32" in result.stdout
   assert report["goals"] == []   # issue 7's goals are for batches 64, 500, 20000
   overhead = report["summary_overhead"]
