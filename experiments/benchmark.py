@@ -324,91 +324,105 @@ def _phases(runner: _TfcnnRunner, steps: int) -> dict:
           "step_s": result["step"]}
 
 
+class _Workers:
+  """The run's worker processes (see :mod:`experiments.worker_process`):
+  tfcnn's, one per thread plan (TensorFlow fixes the pools per process;
+  usually one plan serves every batch size, and one more times tfcnn on one
+  core alone), and Keras's. Each starts when first asked for and serves every
+  later request for its role; :meth:`close` ends them all."""
+
+  def __init__(self):
+    self._started = {}
+
+  def tfcnn(self, plan: threads.Plan) -> worker_process.Worker:
+    return self._get(("tfcnn", plan), _TfcnnSide, plan)
+
+  def keras(self) -> worker_process.Worker:
+    return self._get(("keras",), _KerasSide)
+
+  def _get(self, role, make, *args) -> worker_process.Worker:
+    if role not in self._started:
+      self._started[role] = worker_process.Worker(make, *args)
+    return self._started[role]
+
+  def close(self) -> None:
+    for worker in self._started.values():
+      worker.close()
+    self._started = {}
+
+
 def _speed_results(dataset, batch_sizes: list[int], plan, machine: dict,
-                   flops_per_image: float) -> list[dict]:
+                   flops_per_image: float, workers: _Workers) -> list[dict]:
   """Times the contenders at each precision and batch size, alternating
   them; prints a row and returns an entry per pair.
 
   `plan(batch)` gives tfcnn's threads and shards at `batch`. Each contender
-  trains in a worker process of its own: tfcnn one per thread plan
-  (TensorFlow fixes the pools per process; usually one plan serves every
-  batch size), tfcnn on one core alone (with --one_core), Keras one for all.
+  trains in a worker process of its own (`workers`): tfcnn on that plan,
+  tfcnn on one core alone (with --one_core), Keras.
   """
-  tfcnn_sides = {}
-
-  def tfcnn_side(batch_plan: threads.Plan) -> worker_process.Worker:
-    if batch_plan not in tfcnn_sides:
-      tfcnn_sides[batch_plan] = worker_process.Worker(_TfcnnSide, batch_plan)
-    return tfcnn_sides[batch_plan]
-
   results = []
-  keras = worker_process.Worker(_KerasSide) if _KERAS.value else None
-  try:
-    for dtype in _DTYPES.value:
-      for batch in batch_sizes:
-        steps = max(3, -(-_IMAGES.value // batch))
-        n = min(steps * batch, len(dataset.train_labels))
-        steps = n // batch
-        timed_images = steps * batch
-        logging.info("batch %d, %s: %d steps per measurement", batch, dtype, steps)
-        batch_plan = plan(batch)
-        ours = tfcnn_side(batch_plan)
-        ours.setup(_MODEL.value, batch, dtype, dataset.name, n, _MICRO_BATCH.value,
-                   _TFCNN_XLA.value)
-        # (name in the report, process, runner in that process)
-        contenders = [("tfcnn", ours, "tfcnn")]
-        if _TFCNN_XLA.value:
-          contenders.append(("xla", ours, "xla"))
-        if _ONE_CORE.value and batch_plan != ONE_CORE_PLAN:
-          alone = tfcnn_side(ONE_CORE_PLAN)
-          alone.setup(_MODEL.value, batch, dtype, dataset.name, n, _MICRO_BATCH.value, False)
-          contenders.append(("one_core", alone, "tfcnn"))
-        if keras is not None:
-          keras.setup(_MODEL.value, batch, dtype, dataset.name, n, _KERAS_JIT.value)
-          contenders += [(jit, keras, jit) for jit in _KERAS_JIT.value]
-        times = {name: [] for name, _, _ in contenders}
-        for _ in range(_REPEATS.value):   # alternate the contenders
-          for name, process, runner in contenders:
-            times[name].append(process.time(runner))
-        info = ours.info()
-        rate = timed_images / statistics.median(times["tfcnn"])
-        entry = {"batch_size": batch, "dtype": dtype, "images_timed": timed_images,
-                 "micro_batch_size": info["micro_batch_size"],
-                 "batch_shards": info["batch_shards"], "threads": info["threads"],
-                 "tfcnn_images_per_second": rate,
-                 "tfcnn_gflops": rate * flops_per_image / 1e9,
-                 "tfcnn_fraction_of_peak": _fraction(rate * flops_per_image / 1e9,
-                                                     machine["peak_gflops"][dtype]),
-                 "tfcnn_seconds": times["tfcnn"], "peak_rss_mb": info["peak_rss_mb"]}
-        if _TFCNN_XLA.value:
-          xla_rate = timed_images / statistics.median(times["xla"])
-          entry["tfcnn_xla"] = {"images_per_second": xla_rate, "seconds": times["xla"],
-                                "speed_relative_to_default": xla_rate / rate}
-        if _ONE_CORE.value:
-          alone_seconds = times.get("one_core", times["tfcnn"])
-          alone_rate = timed_images / statistics.median(alone_seconds)
-          entry["tfcnn_one_core"] = {"images_per_second": alone_rate, "seconds": alone_seconds,
-                                     "threads": dataclasses.asdict(ONE_CORE_PLAN.threads),
-                                     "batch_shards": ONE_CORE_PLAN.batch_shards,
-                                     "scaling": rate / alone_rate,
-                                     "cores_times_one_core": machine["cores"] * alone_rate}
-        entry["keras"] = {}
-        if keras is not None:
-          keras_info = keras.info()
-          entry["keras_threads"] = keras_info["threads"]
-          entry["keras_peak_rss_mb"] = keras_info["peak_rss_mb"]
-        for jit in _KERAS_JIT.value if keras is not None else []:
-          keras_rate = timed_images / statistics.median(times[jit])
-          entry["keras"][f"jit_compile={jit}"] = {"images_per_second": keras_rate,
-                                                  "seconds": times[jit], "ratio": rate / keras_rate}
-        if _PHASES.value:
-          entry["phases"] = ours.phases()
-        results.append(entry)
-        print(_row(entry), flush=True)
-  finally:
-    for worker in [*tfcnn_sides.values(), keras]:
-      if worker is not None:
-        worker.close()
+  for dtype in _DTYPES.value:
+    for batch in batch_sizes:
+      steps = max(3, -(-_IMAGES.value // batch))
+      n = min(steps * batch, len(dataset.train_labels))
+      steps = n // batch
+      timed_images = steps * batch
+      logging.info("batch %d, %s: %d steps per measurement", batch, dtype, steps)
+      batch_plan = plan(batch)
+      ours = workers.tfcnn(batch_plan)
+      ours.setup(_MODEL.value, batch, dtype, dataset.name, n, _MICRO_BATCH.value,
+                 _TFCNN_XLA.value)
+      # (name in the report, process, runner in that process)
+      contenders = [("tfcnn", ours, "tfcnn")]
+      if _TFCNN_XLA.value:
+        contenders.append(("xla", ours, "xla"))
+      if _ONE_CORE.value and batch_plan != ONE_CORE_PLAN:
+        alone = workers.tfcnn(ONE_CORE_PLAN)
+        alone.setup(_MODEL.value, batch, dtype, dataset.name, n, _MICRO_BATCH.value, False)
+        contenders.append(("one_core", alone, "tfcnn"))
+      keras = workers.keras() if _KERAS.value else None
+      if keras is not None:
+        keras.setup(_MODEL.value, batch, dtype, dataset.name, n, _KERAS_JIT.value)
+        contenders += [(jit, keras, jit) for jit in _KERAS_JIT.value]
+      times = {name: [] for name, _, _ in contenders}
+      for _ in range(_REPEATS.value):   # alternate the contenders
+        for name, process, runner in contenders:
+          times[name].append(process.time(runner))
+      info = ours.info()
+      rate = timed_images / statistics.median(times["tfcnn"])
+      entry = {"batch_size": batch, "dtype": dtype, "images_timed": timed_images,
+               "micro_batch_size": info["micro_batch_size"],
+               "batch_shards": info["batch_shards"], "threads": info["threads"],
+               "tfcnn_images_per_second": rate,
+               "tfcnn_gflops": rate * flops_per_image / 1e9,
+               "tfcnn_fraction_of_peak": _fraction(rate * flops_per_image / 1e9,
+                                                   machine["peak_gflops"][dtype]),
+               "tfcnn_seconds": times["tfcnn"], "peak_rss_mb": info["peak_rss_mb"]}
+      if _TFCNN_XLA.value:
+        xla_rate = timed_images / statistics.median(times["xla"])
+        entry["tfcnn_xla"] = {"images_per_second": xla_rate, "seconds": times["xla"],
+                              "speed_relative_to_default": xla_rate / rate}
+      if _ONE_CORE.value:
+        alone_seconds = times.get("one_core", times["tfcnn"])
+        alone_rate = timed_images / statistics.median(alone_seconds)
+        entry["tfcnn_one_core"] = {"images_per_second": alone_rate, "seconds": alone_seconds,
+                                   "threads": dataclasses.asdict(ONE_CORE_PLAN.threads),
+                                   "batch_shards": ONE_CORE_PLAN.batch_shards,
+                                   "scaling": rate / alone_rate,
+                                   "cores_times_one_core": machine["cores"] * alone_rate}
+      entry["keras"] = {}
+      if keras is not None:
+        keras_info = keras.info()
+        entry["keras_threads"] = keras_info["threads"]
+        entry["keras_peak_rss_mb"] = keras_info["peak_rss_mb"]
+      for jit in _KERAS_JIT.value if keras is not None else []:
+        keras_rate = timed_images / statistics.median(times[jit])
+        entry["keras"][f"jit_compile={jit}"] = {"images_per_second": keras_rate,
+                                                "seconds": times[jit], "ratio": rate / keras_rate}
+      if _PHASES.value:
+        entry["phases"] = ours.phases()
+      results.append(entry)
+      print(_row(entry), flush=True)
   return results
 
 
@@ -435,10 +449,14 @@ def main(argv: list[str]) -> None:
   report = {"machine": benchmark_machine.describe(cores, tf.__version__),
             "dataset": dataset.name, "model": spec.canonical(_MODEL.value),
             "train_flops_per_image": flops_per_image}
-  report["results"] = _speed_results(dataset, batch_sizes, plan, report["machine"],
-                                     flops_per_image)
-  if _LAYER_TIMES.value:
-    report["layer_times"] = _layer_times(report["machine"])
+  workers = _Workers()
+  try:
+    report["results"] = _speed_results(dataset, batch_sizes, plan, report["machine"],
+                                       flops_per_image, workers)
+    if _LAYER_TIMES.value:
+      report["layer_times"] = _layer_times(report["machine"], workers.tfcnn(ONE_CORE_PLAN))
+  finally:
+    workers.close()   # before the stages below, which train in this process or fresh ones
   if "float32" in _DTYPES.value and "bfloat16" in _DTYPES.value:
     f32 = {r["batch_size"]: r["tfcnn_images_per_second"] for r in report["results"]
            if r["dtype"] == "float32"}
@@ -496,34 +514,31 @@ def main(argv: list[str]) -> None:
   print(f"wrote {_OUT.value}")
 
 
-def _layer_times(machine: dict) -> list[dict]:
-  """--layer_times: each layer timed alone on one core, per precision; prints
-  a table per precision and returns an entry per precision."""
-  worker = worker_process.Worker(_TfcnnSide, ONE_CORE_PLAN)
+def _layer_times(machine: dict, alone: worker_process.Worker) -> list[dict]:
+  """--layer_times: each layer timed alone on one core (in `alone`, a tfcnn
+  worker on :data:`ONE_CORE_PLAN`); prints a table per precision and returns
+  an entry per precision."""
   found = []
-  try:
-    for dtype in _DTYPES.value:
-      core_peak = machine["peak_gflops"][dtype] and machine["peak_gflops"][dtype] / machine["cores"]
-      rows = worker.layer_times(_MODEL.value, _LAYER_TIMES.value, dtype)
-      for row in rows:
-        row["fraction_of_core_peak"] = (_fraction(row["gflops"], core_peak)
-                                        if row["train_flops"] else None)
-      found.append({"dtype": dtype, "batch_size": _LAYER_TIMES.value,
-                    "threads": dataclasses.asdict(ONE_CORE_PLAN.threads),
-                    "core_peak_gflops": core_peak, "layers": rows})
-      total = sum(r["forward_backward_s"] for r in rows)
-      print(f"layers timed alone on one core, batch {_LAYER_TIMES.value}, {dtype} "
-            f"(forward / forward+backward, share of the layers' total, GFLOP/s of the products):",
-            flush=True)
-      for r in rows:
-        speed = ("" if not r["train_flops"] else f"  {r['gflops']:6.1f} GFLOP/s" + (
-            "" if r["fraction_of_core_peak"] is None
-            else f" ({r['fraction_of_core_peak']:.0%} of one core's peak)"))
-        print(f"  {r['layer']:24s} {r['forward_s'] * 1e3:8.3f} / "
-              f"{r['forward_backward_s'] * 1e3:8.3f} ms  {r['forward_backward_s'] / total:5.1%}"
-              f"{speed}", flush=True)
-  finally:
-    worker.close()
+  for dtype in _DTYPES.value:
+    core_peak = machine["peak_gflops"][dtype] and machine["peak_gflops"][dtype] / machine["cores"]
+    rows = alone.layer_times(_MODEL.value, _LAYER_TIMES.value, dtype)
+    for row in rows:
+      row["fraction_of_core_peak"] = (_fraction(row["gflops"], core_peak)
+                                      if row["train_flops"] else None)
+    found.append({"dtype": dtype, "batch_size": _LAYER_TIMES.value,
+                  "threads": dataclasses.asdict(ONE_CORE_PLAN.threads),
+                  "core_peak_gflops": core_peak, "layers": rows})
+    total = sum(r["forward_backward_s"] for r in rows)
+    print(f"layers timed alone on one core, batch {_LAYER_TIMES.value}, {dtype} "
+          f"(forward / forward+backward, share of the layers' total, GFLOP/s of the products):",
+          flush=True)
+    for r in rows:
+      speed = ("" if not r["train_flops"] else f"  {r['gflops']:6.1f} GFLOP/s" + (
+          "" if r["fraction_of_core_peak"] is None
+          else f" ({r['fraction_of_core_peak']:.0%} of one core's peak)"))
+      print(f"  {r['layer']:24s} {r['forward_s'] * 1e3:8.3f} / "
+            f"{r['forward_backward_s'] * 1e3:8.3f} ms  {r['forward_backward_s'] / total:5.1%}"
+            f"{speed}", flush=True)
   return found
 
 

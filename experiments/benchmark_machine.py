@@ -7,12 +7,14 @@ nominal one from /proc/cpuinfo; turbo is not counted, so fractions of this
 peak are upper bounds.
 """
 
+import functools
 import platform
 import resource
 
 FLOPS_PER_CYCLE = {"float32": 64, "bfloat16": 1024}
 
 
+@functools.cache   # read once per process, not once per fact
 def _cpuinfo() -> str:
   try:
     with open("/proc/cpuinfo") as f:
