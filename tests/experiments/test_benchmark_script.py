@@ -137,6 +137,7 @@ def test_accuracy_comparison_runs_once_per_seed_and_reports_means(tmp_path):
     ("--accuracy_seeds=1,x", "--accuracy_seeds must be non-negative integers"),
     ("--batch_sizes=64,0", "--batch_sizes must be positive integers"),
     ("--mlp_threads=auto,-1", "--mlp_threads must be 'auto' or non-negative integers"),
+    ("--layer_times=-1", "flag --layer_times=-1: -1 is not a non-negative integer"),
 ])
 def test_bad_lists_are_a_one_line_error_before_any_work(tmp_path, flag, message):
   out = tmp_path / "benchmark.json"
