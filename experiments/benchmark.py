@@ -7,7 +7,7 @@ the fraction of this machine's peak, peak memory, and a per-phase breakdown
 of tfcnn's step (forward, backward, update). Warm-up (tracing, first calls)
 is excluded. Each contender runs in a process of its own, with the thread
 pools it trains with by default (TensorFlow fixes them per process): tfcnn
-those experiments.train chooses (tfcnn/threads.py: batch shards side by
+those experiments.train chooses (tfcnn/fast/threads.py: batch shards side by
 side, one intra-op thread), Keras TensorFlow's own. The processes are
 alternated, never run at once. It also trains the `mlp` preset 35 epochs at
 batch 500 (the seed series' figure to beat: 7.3 s), in a fresh process per
@@ -39,7 +39,9 @@ from absl import app, flags, logging
 
 from experiments import (benchmark_goals, benchmark_machine, common, keras_twin,
                          layer_times, mlp_figure, worker_process)
-from tfcnn import geometry, spec, threads, training
+from tfcnn import fast, geometry, spec, training
+from tfcnn.fast import threads
+from tfcnn.training import step
 from tfcnn.data import pipeline, sources
 
 _BATCH_SIZES = flags.DEFINE_list("batch_sizes", ["64", "500", "20000"], "Batch sizes.")
@@ -67,18 +69,18 @@ _MLP_NUMPY = flags.DEFINE_boolean(
 _MLP_THREADS = flags.DEFINE_list(
     "mlp_threads", ["auto", "0", "1"], "Thread settings for the mlp figure, each timed in a "
     "fresh process: auto = what experiments.train chooses (batch shards side by side, "
-    "tfcnn/threads.py), 0 = TensorFlow's choice and no shards, N = N inter-op and N intra-op "
+    "tfcnn/fast/threads.py), 0 = TensorFlow's choice and no shards, N = N inter-op and N intra-op "
     "threads and no shards.")
-_MICRO_BATCH = flags.DEFINE_integer("micro_batch_size", 128,
-                                    "tfcnn micro-batch size for larger batches (0: off).",
-                                    lower_bound=0)
+_UNIT_SIZE = flags.DEFINE_integer("unit_size", 0,
+                                  "tfcnn's gradient unit (0: automatic, as experiments.train).",
+                                  lower_bound=0)
 _ONE_CORE = flags.DEFINE_boolean(
     "one_core", True, "Also time tfcnn on one core alone (one batch shard, one inter-op and "
     "one intra-op thread, in a process of its own): how well the cores scale, and cores x that "
     "rate, the most the cores give if none trains faster than one alone.")
 _LAYER_TIMES = flags.DEFINE_integer(
     "layer_times", 0, "Also time each layer of the model alone, forward and backward, on one "
-    "core, at this batch size (the micro-batch size a large batch is split into is a natural "
+    "core, at this batch size (the gradient unit a large batch is split into is a natural "
     "choice), per precision (experiments/layer_times.py); 0: skip.", lower_bound=0)
 _OUT = flags.DEFINE_string("out", "benchmark.json", "Where to write the JSON results.")
 _SUMMARY_OVERHEAD = flags.DEFINE_boolean(
@@ -109,22 +111,20 @@ _INTER_OP_THREADS, _INTRA_OP_THREADS, _BATCH_SHARDS = common.define_thread_flags
 class _TfcnnRunner:
   """Times tfcnn's training path (the one experiments.train uses)."""
 
-  def __init__(self, model_spec, batch, dtype, images, labels, micro_batch_size, batch_shards,
-               jit_compile=False, share=None):
-    """`share`: another runner of the same precision whose in-memory training
-    tensors this one uses (no second copy)."""
+  def __init__(self, model_spec, batch, dtype, images, labels, unit_size, batch_shards,
+               jit_compile=False):
     self.config = training.TrainConfig(
         model=model_spec, batch_size=batch, compute_dtype=dtype, augment_shift=0,
-        lr_schedule="constant", learning_rate=1e-3, micro_batch_size=micro_batch_size,
-        batch_shards=batch_shards, jit_compile=jit_compile)
-    self.trainer = training.Trainer(self.config, (28, 28, 1),
-                                    pipeline.num_batches(len(labels), batch))
-    self.images, self.labels = ((share.images, share.labels) if share is not None
-                                else self.trainer.data_tensors(images, labels))
-    self.order = tf.constant(np.arange(len(labels), dtype=np.int64))
+        lr_schedule="constant", learning_rate=1e-3, unit_size=unit_size)
+    self.run_config = training.RunConfig(batch_shards=batch_shards, jit_compile=jit_compile,
+                                         steps_per_call=10**6)
+    self.state = training.TrainState(self.config, (28, 28, 1),
+                                     pipeline.num_batches(len(labels), batch))
+    self.runner = fast.make_runner(self.state, self.run_config, images, labels)
+    self.images, self.labels = self.runner.images, self.runner.labels
 
   def run(self, steps: int) -> None:
-    self.trainer.run_steps(self.images, self.labels, self.order, 0, steps, 0)
+    self.runner.run(0, 0, steps)
 
 
 _LOADED = {}   # a process's datasets by name, loaded once
@@ -149,18 +149,17 @@ class _TfcnnSide:
     self.runners = {}
 
   def setup(self, model_spec: str, batch: int, dtype: str, dataset_name: str, n: int,
-            micro_batch_size: int, xla: bool) -> None:
+            unit_size: int, xla: bool) -> None:
     """Builds and warms up tfcnn (and with `xla`, tfcnn under XLA) at `batch`
     in `dtype` on the first `n` training images of `dataset_name`."""
     self.runners = {}
     images, labels = _load_images(dataset_name, n)
     self.steps = n // batch
     self.runners["tfcnn"] = _TfcnnRunner(model_spec, batch, dtype, images, labels,
-                                         micro_batch_size, self.plan.batch_shards)
+                                         unit_size, self.plan.batch_shards)
     if xla:
       self.runners["xla"] = _TfcnnRunner(model_spec, batch, dtype, images, labels,
-                                         micro_batch_size, self.plan.batch_shards,
-                                         jit_compile=True, share=self.runners["tfcnn"])
+                                         unit_size, self.plan.batch_shards, jit_compile=True)
     for runner in self.runners.values():
       runner.run(min(self.steps, 2))  # trace + warm up
 
@@ -176,10 +175,9 @@ class _TfcnnSide:
     return _phases(self.runners["tfcnn"], max(2, min(self.steps, 20)))
 
   def info(self) -> dict:
-    trainer = self.runners["tfcnn"].trainer
-    return {"micro_batch_size": trainer.config.micro_batch_size
-                                if trainer.uses_micro_batches else 0,
-            "batch_shards": trainer.batch_shards,
+    runner = self.runners["tfcnn"]
+    return {"unit_size": runner.state.unit_size,
+            "batch_shards": runner.run_config.batch_shards,
             "threads": dataclasses.asdict(threads.current()),
             "peak_rss_mb": benchmark_machine.peak_rss_mb()}
 
@@ -230,9 +228,10 @@ def _accuracy(dataset, batch: int, dtype: str, epochs: int, seeds: list[int],
     config = training.TrainConfig(
         model=_MODEL.value, dataset=dataset.name, batch_size=batch, compute_dtype=dtype,
         augment_shift=0, lr_schedule="constant", learning_rate=1e-3, epochs=epochs, seed=seed,
-        micro_batch_size=_MICRO_BATCH.value, batch_shards=batch_shards, log_every_steps=10**6)
+        unit_size=_UNIT_SIZE.value)
+    run = training.RunConfig(batch_shards=batch_shards, log_every_steps=10**6)
     ours = training.train(config, os.path.join(workdir, f"tfcnn-{batch}-{dtype}-{seed}"),
-                          dataset=dataset)
+                          dataset=dataset, run=run)
     entry["tfcnn_test_accuracy"].append(ours["test_accuracy"])
     if _KERAS.value:
       import keras
@@ -260,24 +259,24 @@ def _summary_overhead(images: np.ndarray, labels: np.ndarray, repeats: int,
   """
   from tfcnn import summaries
   # The defaults of experiments.train, with the shards it would choose.
-  config = training.TrainConfig(model=_MODEL.value, batch_shards=batch_shards)
+  config = training.TrainConfig(model=_MODEL.value)
+  run = training.RunConfig(batch_shards=batch_shards, steps_per_call=10**6)
   n = min(len(labels), 8000, max(_IMAGES.value, 64))
   steps = pipeline.num_batches(n, config.batch_size)
-  order = tf.constant(pipeline.epoch_order(n, 0, 0))
-  plain = training.Trainer(config, (28, 28, 1), steps)
-  logged = training.Trainer(config, (28, 28, 1), steps)
-  x, y = plain.data_tensors(images[:n], labels[:n])
+  plain = training.TrainState(config, (28, 28, 1), steps)
+  logged = training.TrainState(config, (28, 28, 1), steps)
   probe_x, probe_y = summaries.probes.one_per_class(images[:n], labels[:n])
-  args = (x, y, order, 0, steps, 0)
   plain_t, logged_t, epoch_end_t = [], [], []
   with tempfile.TemporaryDirectory(prefix="tfcnn-tb-", ignore_cleanup_errors=True) as logdir:
     logger = summaries.TensorBoardLogger(logdir, probe_x, probe_y)
     logger.on_train_begin(logged)
-    for trainer in (plain, logged):
-      trainer.run_steps(*args)   # warm up
+    plain_runner = fast.make_runner(plain, run, images[:n], labels[:n])
+    logged_runner = fast.make_runner(logged, run, images[:n], labels[:n], logger.step_summaries)
+    for runner in (plain_runner, logged_runner):
+      runner.run(0, 0, steps)   # warm up
     for _ in range(repeats):
-      plain_t.append(_time(lambda: plain.run_steps(*args)))
-      logged_t.append(_time(lambda: logged.run_steps(*args)))
+      plain_t.append(_time(lambda: plain_runner.run(0, 0, steps)))
+      logged_t.append(_time(lambda: logged_runner.run(0, 0, steps)))
       epoch_end_t.append(_time(lambda: logger.log_images(logged.step_count())))
   step_cost = statistics.median(logged_t) / statistics.median(plain_t) - 1
   return {"batch_size": config.batch_size, "steps_per_epoch": steps,
@@ -293,20 +292,28 @@ def _time(fn) -> float:
 
 
 def _phases(runner: _TfcnnRunner, steps: int) -> dict:
-  """Seconds per batch of forward, backward and update, from three compiled loops."""
-  trainer, batch = runner.trainer, runner.config.batch_size
+  """Seconds per batch of forward, backward and update, from three compiled
+  loops: the forward pass of the whole batch; forward and backward unit by
+  unit, one shard (the plain step's way); the whole step as the run takes it."""
+  state, batch = runner.state, runner.config.batch_size
   x = runner.images[:batch]
   y = runner.labels[:batch]
+  size = state.unit_size
 
   def forward_body():
-    return tf.reduce_sum(trainer.logits(x, training=True))
+    logits = state.model(tf.cast(x, state.compute_dtype), training=True)
+    return tf.reduce_sum(tf.cast(logits, tf.float32))
 
   def forward_backward_body():
-    _, _, gradients = trainer.loss_and_gradients(x, y)
-    return tf.add_n([tf.reduce_sum(g) for g in gradients])
+    total = tf.constant(0.0)
+    for i in range(-(-batch // size)):
+      totals = step.unit_gradients(state.model, x[i * size:(i + 1) * size],
+                                   y[i * size:(i + 1) * size], 1.0 / batch, state.compute_dtype)
+      total += tf.add_n([tf.reduce_sum(g) for g in totals.gradients])
+    return total
 
   def step_body():
-    return trainer.update(x, y)[0]
+    return runner.runner.step_fn(x, y)[0]
 
   forward, forward_backward, full = (layer_times.serial_loop(body, steps) for body in (
       forward_body, forward_backward_body, step_body))
@@ -370,7 +377,7 @@ def _speed_results(dataset, batch_sizes: list[int], plan, machine: dict,
       logging.info("batch %d, %s: %d steps per measurement", batch, dtype, steps)
       batch_plan = plan(batch)
       ours = workers.tfcnn(batch_plan)
-      ours.setup(_MODEL.value, batch, dtype, dataset.name, n, _MICRO_BATCH.value,
+      ours.setup(_MODEL.value, batch, dtype, dataset.name, n, _UNIT_SIZE.value,
                  _TFCNN_XLA.value)
       # (name in the report, process, runner in that process)
       contenders = [("tfcnn", ours, "tfcnn")]
@@ -378,7 +385,7 @@ def _speed_results(dataset, batch_sizes: list[int], plan, machine: dict,
         contenders.append(("xla", ours, "xla"))
       if _ONE_CORE.value and batch_plan != ONE_CORE_PLAN:
         alone = workers.tfcnn(ONE_CORE_PLAN)
-        alone.setup(_MODEL.value, batch, dtype, dataset.name, n, _MICRO_BATCH.value, False)
+        alone.setup(_MODEL.value, batch, dtype, dataset.name, n, _UNIT_SIZE.value, False)
         contenders.append(("one_core", alone, "tfcnn"))
       keras = workers.keras() if _KERAS.value else None
       if keras is not None:
@@ -391,7 +398,7 @@ def _speed_results(dataset, batch_sizes: list[int], plan, machine: dict,
       info = ours.info()
       rate = timed_images / statistics.median(times["tfcnn"])
       entry = {"batch_size": batch, "dtype": dtype, "images_timed": timed_images,
-               "micro_batch_size": info["micro_batch_size"],
+               "unit_size": info["unit_size"],
                "batch_shards": info["batch_shards"], "threads": info["threads"],
                "tfcnn_images_per_second": rate,
                "tfcnn_gflops": rate * flops_per_image / 1e9,
@@ -434,13 +441,15 @@ def main(argv: list[str]) -> None:
 
   def plan(batch: int) -> threads.Plan:
     """What experiments.train would choose at `batch` (or the flags say)."""
-    return common.thread_plan(_INTER_OP_THREADS, _INTRA_OP_THREADS, _BATCH_SHARDS, _MODEL.value,
-                              (28, 28, 1), batch)
+    return threads.plan(training.TrainConfig(model=_MODEL.value, batch_size=batch,
+                                             unit_size=_UNIT_SIZE.value),
+                        shards=_BATCH_SHARDS.value, inter_op=_INTER_OP_THREADS.value,
+                        intra_op=_INTRA_OP_THREADS.value)
 
   # This process trains for the summary overhead and the accuracy comparison:
   # with the threads experiments.train would choose at its default batch size.
   own_plan = common.configure_threads(_INTER_OP_THREADS, _INTRA_OP_THREADS, _BATCH_SHARDS,
-                                      _MODEL.value, (28, 28, 1), training.TrainConfig.batch_size)
+                                      training.TrainConfig(model=_MODEL.value))
   dataset = sources.load(_DATASET.value, fallback_to_sample=True) \
       if _DATASET.value != "fashion_mnist" else _load_fashion_or_sample()
   images, labels = dataset.train_images, dataset.train_labels

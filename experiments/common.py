@@ -5,14 +5,15 @@ import os
 import pathlib
 import sys
 import tempfile
-from typing import Callable, Sequence
+from typing import Callable
 
-import tensorflow as tf
 from absl import flags, logging
 
-from tfcnn import spec, threads
+from tfcnn import spec
+from tfcnn.fast import threads
 from tfcnn.errors import ConfigError, SpecError, TfcnnError
 from tfcnn.training import results as results_lib
+from tfcnn.training.config import TrainConfig
 
 
 def _program() -> str:
@@ -94,56 +95,32 @@ def define_thread_flags() -> tuple[flags.FlagHolder, flags.FlagHolder, flags.Fla
 
   A script keeps the holders as module globals (so :func:`flag_names` records
   them) and passes them to :func:`configure_threads` first thing in ``main``.
+  They change only speed, never the weights (see tfcnn/fast/threads.py).
   """
   inter = flags.DEFINE_integer(
       "inter_op_threads", None, "Threads that run independent TensorFlow operations side by "
-      "side (0: TensorFlow's choice, about one per core). Unless this or --intra_op_threads is "
-      "given, both are chosen with --batch_shards: one inter-op thread per shard and one "
-      "intra-op thread for a sharded batch; for an unsharded one, 1 and 1 for small steps, "
-      "TensorFlow's choice otherwise; see tfcnn/threads.py.", lower_bound=0)
+      "side (0: TensorFlow's choice). Unset: one per batch shard.", lower_bound=0)
   intra = flags.DEFINE_integer(
       "intra_op_threads", None, "Threads that one TensorFlow operation splits its work over "
-      "(0: TensorFlow's choice, one per core; unset: see --inter_op_threads).", lower_bound=0)
+      "(0: TensorFlow's choice). Unset: 1 on a CPU, which keeps the weights independent of "
+      "the thread count; --deterministic needs it.", lower_bound=0)
   shards = flags.DEFINE_integer(
-      "batch_shards", None, "Shards of each batch whose forward and backward passes run side "
-      "by side, gradients summed (the same update). Unset: one per CPU core, each of at least "
-      "8 examples, on a single CPU device; 1 (none) with GPUs or several replicas.",
-      lower_bound=1)
+      "batch_shards", None, "Gradient units of each batch computed side by side, added in "
+      "the same order (the same weights). Unset: one per CPU core, up to the units in a "
+      "batch, on a single CPU device; 1 with GPUs or several replicas.", lower_bound=1)
   return inter, intra, shards
 
 
-def thread_plan(inter: flags.FlagHolder, intra: flags.FlagHolder, shards: flags.FlagHolder,
-                model_spec: str, input_shape: Sequence[int], batch_size: int,
-                one_cpu_device: bool = True) -> threads.Plan:
-  """The thread pools and batch shards that the flags of
-  :func:`define_thread_flags` ask for, for training `model_spec` on
-  `input_shape` at `batch_size`; nothing is configured.
-
-  What the flags leave unset, :func:`tfcnn.threads.for_training` chooses on
-  this machine's cores; a thread flag left out beside one given means
-  TensorFlow's choice (0). Without `one_cpu_device` (several replicas share
-  the cores) or with a GPU, the automatic choice is TensorFlow's threads and
-  no shards.
-  """
-  if one_cpu_device and not tf.config.list_physical_devices("GPU"):
-    plan = threads.for_training(spec.parse(model_spec), input_shape, batch_size,
-                                shards=shards.value)
-  else:
-    plan = threads.Plan(threads.Threads(), shards.value or 1)
-  if inter.value is None and intra.value is None:
-    return plan
-  return threads.Plan(threads.Threads(inter_op=inter.value or 0, intra_op=intra.value or 0),
-                      plan.batch_shards)
-
-
 def configure_threads(inter: flags.FlagHolder, intra: flags.FlagHolder,
-                      shards: flags.FlagHolder, model_spec: str, input_shape: Sequence[int],
-                      batch_size: int, one_cpu_device: bool = True) -> threads.Plan:
-  """Sizes TensorFlow's thread pools as :func:`thread_plan` says, logs the
-  plan, and returns it (its ``batch_shards`` go into the ``TrainConfig``)."""
-  plan = thread_plan(inter, intra, shards, model_spec, input_shape, batch_size, one_cpu_device)
+                      shards: flags.FlagHolder, config: TrainConfig,
+                      one_cpu_device: bool = True) -> threads.Plan:
+  """Sizes TensorFlow's thread pools as :func:`tfcnn.fast.threads.plan`
+  says for `config` and the flags, logs the plan, and returns it (its
+  ``batch_shards`` go into the ``RunConfig``)."""
+  plan = threads.plan(config, shards=shards.value, inter_op=inter.value, intra_op=intra.value,
+                      one_cpu_device=one_cpu_device)
   threads.configure(plan.threads)
-  chosen_for = f", chosen for {model_spec} at batch {batch_size}"
+  chosen_for = f", chosen for {config.model} at batch {config.batch_size}"
   logging.info("TensorFlow threads: %d inter-op, %d intra-op (0: TensorFlow's choice)%s",
                plan.threads.inter_op, plan.threads.intra_op,
                chosen_for if inter.value is None and intra.value is None else "")

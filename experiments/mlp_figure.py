@@ -12,10 +12,10 @@ import statistics
 import time
 
 import numpy as np
-import tensorflow as tf
 
 from experiments import benchmark_goals, numpy_mlp
-from tfcnn import spec, threads, training
+from tfcnn import fast, training
+from tfcnn.fast import threads
 from tfcnn.data import pipeline, sources
 
 # The mlp figure's Adam learning rate (tfcnn's default), for tfcnn and numpy alike.
@@ -25,7 +25,7 @@ LEARNING_RATE = 2e-3
 def thread_plan(setting: str) -> threads.Plan:
   """The threads and batch shards of an --mlp_threads setting (see the flag)."""
   if setting == "auto":
-    return threads.for_training(spec.parse("mlp"), (28, 28, 1), 500)
+    return threads.plan(training.TrainConfig(model="mlp", batch_size=500))
   return threads.Plan(threads.Threads(inter_op=int(setting), intra_op=int(setting)), 1)
 
 
@@ -40,17 +40,17 @@ def time_tfcnn(dataset_name: str, dtype: str, setting: str) -> tuple[float, floa
   images, labels = dataset.train_images, dataset.train_labels
   config = training.TrainConfig(model="mlp", batch_size=500, augment_shift=0,
                                 lr_schedule="constant", learning_rate=LEARNING_RATE,
-                                epochs=35, compute_dtype=dtype, batch_shards=plan.batch_shards)
+                                epochs=35, compute_dtype=dtype)
+  run = training.RunConfig(batch_shards=plan.batch_shards, steps_per_call=10**6)
   steps = pipeline.num_batches(len(labels), 500)
-  trainer = training.Trainer(config, (28, 28, 1), steps)
-  x, y = trainer.data_tensors(images, labels)
-  orders = [tf.constant(pipeline.epoch_order(len(labels), 0, e)) for e in range(35)]
-  trainer.run_steps(x, y, orders[0], 0, 2, 0)  # trace
+  state = training.TrainState(config, (28, 28, 1), steps)
+  runner = fast.make_runner(state, run, images, labels)
+  runner.run(0, 0, 2)  # trace
   start = time.perf_counter()
   for epoch in range(35):
-    trainer.train_accuracy.reset()   # so that the result is the last epoch's
-    trainer.run_steps(x, y, orders[epoch], 0, steps, epoch)
-  return time.perf_counter() - start, float(trainer.train_accuracy.result())
+    state.train_accuracy.reset()   # so that the result is the last epoch's
+    runner.run(epoch, 0, steps)
+  return time.perf_counter() - start, float(state.train_accuracy.result())
 
 
 def time_numpy(dataset_name: str) -> tuple[float, float]:

@@ -72,13 +72,12 @@ def _train_runs(workdir: pathlib.Path, dataset, seeds: list[int],
   for number, (name, seed) in enumerate(names, 1):
     run_dir = workdir / "runs" / name
     config = training.TrainConfig(
-        model=_MODEL.value, dataset=_DATASET.value, data_dir=_DATA_DIR.value,
-        epochs=_EPOCHS.value, batch_size=_BATCH_SIZE.value, seed=seed, deterministic=True,
-        train_limit=_TRAIN_LIMIT.value, test_limit=_TEST_LIMIT.value,
-        batch_shards=batch_shards).validate()
-    # (Runs from before batch shards existed were trained with one.)
+        model=_MODEL.value, dataset=_DATASET.value, epochs=_EPOCHS.value,
+        batch_size=_BATCH_SIZE.value, seed=seed, deterministic=True,
+        train_limit=_TRAIN_LIMIT.value, test_limit=_TEST_LIMIT.value).validate()
+    run = training.RunConfig(batch_shards=batch_shards, data_dir=_DATA_DIR.value).validate()
     if (run_dir / "results.json").exists() and (run_dir / "config.json").exists() and \
-        {"batch_shards": 1, **results_lib.read_json(run_dir / "config.json")} == config.to_dict():
+        results_lib.read_json(run_dir / "config.json") == config.to_dict():
       logging.info("run %d/%d (%s): finished earlier, not retrained", number, len(names), name)
       results[name] = results_lib.read_json(run_dir / "results.json")
       continue
@@ -89,7 +88,7 @@ def _train_runs(workdir: pathlib.Path, dataset, seeds: list[int],
       hooks.append(summaries.TensorBoardLogger(
           run_dir, images, labels, hparams={**config.to_dict(), "run": name},
           summary_every_steps=100, images_every_epochs=max(1, _EPOCHS.value), histograms=False))
-    results[name] = training.train(config, run_dir, dataset=dataset, hooks=hooks)
+    results[name] = training.train(config, run_dir, dataset=dataset, hooks=hooks, run=run)
   return results
 
 
@@ -190,7 +189,9 @@ def main(argv: list[str]) -> None:
   seeds = _seeds()
   dataset = sources.load(_DATASET.value, data_dir=_DATA_DIR.value)   # runs no TensorFlow
   plan = common.configure_threads(_INTER_OP_THREADS, _INTRA_OP_THREADS, _BATCH_SHARDS,
-                                  _MODEL.value, dataset.image_shape, _BATCH_SIZE.value)
+                                  training.TrainConfig(model=_MODEL.value,
+                                                       batch_size=_BATCH_SIZE.value,
+                                                       deterministic=True))
   model_name = _MODEL.value if _MODEL.value in spec.PRESETS else "custom"
   workdir = common.prepare_workdir(_WORKDIR.value or f"runs/repro-{_DATASET.value}-{model_name}")
   common.write_flags(workdir, FLAG_NAMES)

@@ -9,7 +9,6 @@ results.json (and tb/ and images/ for TensorBoard). Running the same command
 again resumes from the latest checkpoint; a finished run is not retrained.
 """
 
-import dataclasses
 import re
 
 from absl import app, flags, logging
@@ -61,9 +60,10 @@ _LOG_EVERY = flags.DEFINE_integer("log_every_steps", 200, "Progress line every N
 _DOWNLOAD = flags.DEFINE_boolean("download", True, "Download missing datasets.")
 _COMPUTE_DTYPE = flags.DEFINE_enum("compute_dtype", "float32", ["float32", "bfloat16"],
                                    "Compute precision; weights stay float32.")
-_MICRO_BATCH = flags.DEFINE_integer("micro_batch_size", 128,
-                                    "Split larger batches into micro-batches of N, summing "
-                                    "their gradients (0: never).", lower_bound=0)
+_UNIT_SIZE = flags.DEFINE_integer("unit_size", 0,
+                                  "Examples per gradient unit: a batch's gradient is the sum of "
+                                  "its units' gradients, added in order (0: half the batch, "
+                                  "8 to 32 examples; the batch size: one unit).", lower_bound=0)
 _STEPS_PER_CALL = flags.DEFINE_integer("steps_per_call", 50,
                                        "Train steps per compiled call.", lower_bound=1)
 _JIT_COMPILE = flags.DEFINE_boolean(
@@ -115,19 +115,24 @@ def _summaries_need_tensorboard(values) -> bool:
 
 
 def config_from_flags() -> training.TrainConfig:
-  """The TrainConfig the flags describe."""
+  """What the flags say is learned."""
   return training.TrainConfig(
-      model=_MODEL.value, dataset=_DATASET.value, data_dir=_DATA_DIR.value,
-      epochs=_EPOCHS.value, batch_size=_BATCH_SIZE.value, optimizer=_OPTIMIZER.value,
+      model=_MODEL.value, dataset=_DATASET.value, epochs=_EPOCHS.value,
+      batch_size=_BATCH_SIZE.value, unit_size=_UNIT_SIZE.value, optimizer=_OPTIMIZER.value,
       learning_rate=_LEARNING_RATE.value, momentum=_MOMENTUM.value,
       lr_schedule=_LR_SCHEDULE.value, augment_shift=_AUGMENT_SHIFT.value, l1=_L1.value,
-      l2=_L2.value, seed=_SEED.value,
-      deterministic=_DETERMINISTIC.value, validation_fraction=_VALIDATION_FRACTION.value,
-      train_limit=_TRAIN_LIMIT.value, test_limit=_TEST_LIMIT.value,
-      checkpoint_every_steps=_CHECKPOINT_EVERY.value, log_every_steps=_LOG_EVERY.value,
-      download=_DOWNLOAD.value, nonfinite=_NONFINITE.value,
-      compute_dtype=_COMPUTE_DTYPE.value, micro_batch_size=_MICRO_BATCH.value,
-      steps_per_call=_STEPS_PER_CALL.value, jit_compile=_JIT_COMPILE.value).validate()
+      l2=_L2.value, seed=_SEED.value, deterministic=_DETERMINISTIC.value,
+      validation_fraction=_VALIDATION_FRACTION.value, train_limit=_TRAIN_LIMIT.value,
+      test_limit=_TEST_LIMIT.value, compute_dtype=_COMPUTE_DTYPE.value).validate()
+
+
+def run_from_flags(batch_shards: int) -> training.RunConfig:
+  """How the flags say the run runs, with `batch_shards` from the thread plan."""
+  return training.RunConfig(
+      batch_shards=batch_shards, steps_per_call=_STEPS_PER_CALL.value,
+      jit_compile=_JIT_COMPILE.value, log_every_steps=_LOG_EVERY.value,
+      checkpoint_every_steps=_CHECKPOINT_EVERY.value, nonfinite=_NONFINITE.value,
+      data_dir=_DATA_DIR.value, download=_DOWNLOAD.value).validate()
 
 
 def default_workdir(config: training.TrainConfig) -> str:
@@ -144,12 +149,11 @@ def main(argv: list[str]) -> None:
   config = config_from_flags()
   # Loading runs no TensorFlow: the thread pools (sized for this model on
   # these images) and a multi-worker strategy must come before anything that does.
-  dataset = sources.load(config.dataset, data_dir=config.data_dir, download_ok=config.download)
+  dataset = sources.load(config.dataset, data_dir=_DATA_DIR.value, download_ok=_DOWNLOAD.value)
   plan = common.configure_threads(
-      _INTER_OP_THREADS, _INTRA_OP_THREADS, _BATCH_SHARDS, config.model, dataset.image_shape,
-      config.batch_size, one_cpu_device=_STRATEGY.value != "multi_worker"
-      and _NUM_CPU_DEVICES.value <= 1)
-  config = dataclasses.replace(config, batch_shards=plan.batch_shards)
+      _INTER_OP_THREADS, _INTRA_OP_THREADS, _BATCH_SHARDS, config,
+      one_cpu_device=_STRATEGY.value != "multi_worker" and _NUM_CPU_DEVICES.value <= 1)
+  run = run_from_flags(plan.batch_shards)
   strategy = distribute.make_strategy(_STRATEGY.value, _NUM_CPU_DEVICES.value)
   chief = distribute.is_chief(strategy)
   workdir = common.prepare_workdir(_WORKDIR.value or default_workdir(config))
@@ -165,7 +169,8 @@ def main(argv: list[str]) -> None:
         flags={name: flags.FLAGS[name].value for name in FLAG_NAMES},
         summary_every_steps=_SUMMARY_EVERY.value, images_every_epochs=_IMAGES_EVERY.value,
         filters_per_layer=_FILTERS_PER_LAYER.value, histograms=_HISTOGRAMS.value))
-  results = training.train(config, workdir, dataset=dataset, hooks=hooks, strategy=strategy)
+  results = training.train(config, workdir, dataset=dataset, hooks=hooks, strategy=strategy,
+                           run=run)
   print(f"{results['dataset']}: test accuracy {results['test_accuracy']:.4f}, "
         f"test loss {results['test_loss']:.4f}, weights {results['weights_sha256'][:12]}, "
         f"workdir {workdir}")

@@ -19,7 +19,7 @@ def test_library_example_runs(tmp_path, monkeypatch, capsys):
 def test_thread_plan_example_runs_first_thing_in_a_fresh_process():
   block = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)[1]
   assert "threads.configure(plan.threads)" in block
-  code = block + ("\nprint(config.batch_shards == plan.batch_shards, "
+  code = block + ("\nprint(run.batch_shards == plan.batch_shards, "
                   "threads.current() == plan.threads)")
   result = subprocess.run([sys.executable, "-c", code], cwd=README.parent, capture_output=True,
                           text=True, timeout=120)

@@ -18,13 +18,13 @@ from tfcnn.geometry import LayerGeometry, layer_geometry
 from tfcnn.model import Sequential, Summary
 from tfcnn.spec import (PRESETS, build as build_model, canonical as canonical_spec,
                          parse as parse_spec)
-from tfcnn.training import TrainConfig, Trainer, train, weights_sha256
+from tfcnn.training import RunConfig, TrainConfig, TrainState, train, weights_sha256
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CheckpointError", "ConfigError", "DataError", "LayerGeometry", "PRESETS", "Sequential",
-    "ShapeError", "SpecError", "Summary", "TfcnnError", "TrainConfig", "Trainer",
+    "RunConfig", "ShapeError", "SpecError", "Summary", "TfcnnError", "TrainConfig", "TrainState",
     "activations", "build_model", "canonical_spec", "data", "export_saved_model", "geometry",
     "initializers", "layer_geometry", "layers", "losses", "metrics", "optimizers",
     "parse_spec", "train", "weights_sha256",

@@ -28,7 +28,10 @@ class Mean(tf.Module):
   def update(self, values: tf.Tensor, mask: tf.Tensor | None = None) -> None:
     """Adds every element of `values` to the mean (nothing if `mask` is false)."""
     values = tf.cast(values, tf.float32)
-    total, count = tf.reduce_sum(values), tf.cast(tf.size(values), tf.float32)
+    self.add(tf.reduce_sum(values), tf.cast(tf.size(values), tf.float32), mask)
+
+  def add(self, total: tf.Tensor, count: tf.Tensor, mask: tf.Tensor | None = None) -> None:
+    """Adds `count` values summing to `total` (nothing if `mask` is false)."""
     if mask is not None:
       keep = tf.cast(mask, tf.float32)
       total = tf.where(mask, total, 0.0)   # a NaN total must not leak through

@@ -52,24 +52,6 @@ def test_augmented_batches_are_reproducible_on_resume():
   assert not np.array_equal(full[0], plain[0])
 
 
-@pytest.mark.parametrize("shards", [1, 2, 3, 4])
-@pytest.mark.parametrize("shift", [0, 2])
-@pytest.mark.parametrize("prescaled", [False, True])
-def test_batch_shards_put_together_are_the_batch(shards, shift, prescaled):
-  rng = np.random.default_rng(2)
-  images = tf.constant(rng.integers(0, 256, (23, 9, 9), dtype=np.uint8))
-  if prescaled:
-    images = pipeline.scale(images)
-  labels = tf.constant(rng.integers(0, 10, 23).astype(np.int32))
-  order = tf.constant(pipeline.epoch_order(23, 7, 1))
-  # Batches of 10, 10 and 3 images: the last leaves a fourth shard empty.
-  for index in range(3):
-    x, y = pipeline.make_batch(images, labels, order, index, 10, 7, 1, shift)
-    parts = pipeline.make_batch_shards(images, labels, order, index, 10, shards, 7, 1, shift)
-    assert len(parts) == shards
-    np.testing.assert_array_equal(tf.concat([p[0] for p in parts], 0).numpy(), x.numpy())
-    np.testing.assert_array_equal(tf.concat([p[1] for p in parts], 0).numpy(), y.numpy())
-
 
 @pytest.mark.parametrize("n,shards,sizes", [(10, 1, [10]), (10, 3, [4, 4, 2]), (3, 4, [1, 1, 1, 0]),
                                              (8, 2, [4, 4])])

@@ -6,14 +6,15 @@ import json
 import pytest
 
 from tests.experiments.script_runner import run
-from tfcnn import spec, threads
+from tfcnn import spec, training
+from tfcnn.fast import threads
 
 
 def test_tiny_benchmark_writes_well_formed_json(tmp_path):
   out = tmp_path / "benchmark.json"
   result = run("experiments.benchmark", "--dataset=mnist_sample", "--batch_sizes=16,40",
                "--dtypes=float32,bfloat16", "--images=80", "--repeats=1", "--keras_jit=false",
-               "--micro_batch_size=16", "--mlp=false", "--layer_times=4", f"--out={out}")
+               "--unit_size=8", "--mlp=false", "--layer_times=4", f"--out={out}")
   assert result.returncode == 0, result.stderr[-3000:]
   report = json.loads(out.read_text())
   machine = report["machine"]
@@ -30,7 +31,7 @@ def test_tiny_benchmark_writes_well_formed_json(tmp_path):
   # Each contender in its own process: tfcnn on the threads and shards that
   # experiments.train would choose, Keras on TensorFlow's default threads.
   for r in report["results"]:
-    plan = threads.for_training(spec.parse("seed_cnn"), (28, 28, 1), r["batch_size"])
+    plan = threads.plan(training.TrainConfig(batch_size=r["batch_size"], unit_size=8))
     assert r["batch_shards"] == plan.batch_shards
     assert r["threads"] == dataclasses.asdict(plan.threads)
     assert r["keras_threads"] == {"inter_op": 0, "intra_op": 0}
@@ -43,13 +44,10 @@ def test_tiny_benchmark_writes_well_formed_json(tmp_path):
         r["tfcnn_images_per_second"] / alone["images_per_second"])
     assert alone["cores_times_one_core"] == pytest.approx(
         machine["cores"] * alone["images_per_second"])
-    plan = threads.for_training(spec.parse("seed_cnn"), (28, 28, 1), r["batch_size"])
+    plan = threads.plan(training.TrainConfig(batch_size=r["batch_size"], unit_size=8))
     if plan == threads.Plan(threads.Threads(1, 1), batch_shards=1):   # the same: timed once
       assert alone["seconds"] == r["tfcnn_seconds"]
-  # 40 in 2 shards of 20 is split into micro-batches of 16; 16 (2 x 8) is not.
-  shards = report["results"][1]["batch_shards"]
-  assert report["results"][1]["micro_batch_size"] == (16 if 40 / shards > 16 else 0)
-  assert report["results"][0]["micro_batch_size"] == 0
+  assert all(r["unit_size"] == 8 for r in report["results"])
   assert set(report["bfloat16_speedup"]) == {"16", "40"}
   assert "batch     16 float32" in result.stdout
   # Each layer timed alone on one core, per precision.
@@ -87,7 +85,7 @@ def test_mlp_figure_per_thread_setting_and_tfcnn_under_xla(tmp_path):
       ("tfcnn", "float32", "auto"), ("tfcnn", "float32", 1),
       ("tfcnn", "bfloat16", "auto"), ("tfcnn", "bfloat16", 1),
       ("numpy", "float32", "openblas")]
-  auto = threads.for_training(spec.parse("mlp"), (28, 28, 1), 500)
+  auto = threads.plan(training.TrainConfig(model="mlp", batch_size=500))
   assert [m.get("batch_shards") for m in figures] == [auto.batch_shards, 1] * 2 + [None]
   for mlp in figures:
     assert mlp["epochs"] == 35 and mlp["seconds"] > 0 and mlp["images"] == 8000

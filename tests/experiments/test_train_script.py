@@ -1,12 +1,14 @@
 """experiments/train.py end to end, on a small subset in a temporary workdir."""
 
 import json
+import shutil
 
 import pytest
 import tensorflow as tf
 
 from tests.experiments.script_runner import run
-from tfcnn import spec, threads
+from tfcnn import training
+from tfcnn.fast import threads
 
 SMALL = ["--train_limit=256", "--test_limit=100", "--epochs=1", "--model=conv4k3-maxpool2-flatten-dense10"]
 
@@ -17,14 +19,15 @@ def test_trains_writes_the_workdir_and_resumes_instead_of_restarting(tmp_path):
   assert first.returncode == 0, first.stderr
   assert "test accuracy" in first.stdout
   # Unless told, threads and batch shards are chosen for the step on this
-  # machine's cores (on 2 cores: 2 shards of 16, one inter-op thread each).
-  plan = threads.for_training(spec.parse(SMALL[-1].split("=")[1]), (28, 28, 1), 32)
+  # machine's cores (on 2 cores: 2 units of 16 side by side, one inter-op thread each).
+  plan = threads.plan(training.TrainConfig(model=SMALL[-1].split("=")[1]))
   assert f"TensorFlow threads: {plan.threads.inter_op} inter-op, {plan.threads.intra_op} " \
       "intra-op (0: TensorFlow's choice), chosen for conv4k3-maxpool2-flatten-dense10 at " \
       "batch 32" in first.stderr
   assert f"batch shards: {plan.batch_shards}, chosen for " in first.stderr
-  assert json.loads((workdir / "config.json").read_text())["batch_shards"] == plan.batch_shards
-  for name in ("flags.json", "config.json", "results.json", "ckpt/checkpoint",
+  assert json.loads((workdir / "run.json").read_text())["batch_shards"] == plan.batch_shards
+  assert "batch_shards" not in json.loads((workdir / "config.json").read_text())
+  for name in ("flags.json", "config.json", "run.json", "results.json", "ckpt/checkpoint",
                "saved_model/saved_model.pb"):
     assert (workdir / name).exists(), name
   flags = json.loads((workdir / "flags.json").read_text())
@@ -50,9 +53,9 @@ def test_flagfile_works(tmp_path):
                                           f"--workdir={tmp_path / 'run'}"]) + "\n")
   result = run("experiments.train", f"--flagfile={flagfile}")
   assert result.returncode == 0, result.stderr
-  # One thread flag given: the other is TensorFlow's choice, nothing automatic.
-  assert "TensorFlow threads: 0 inter-op, 2 intra-op (0: TensorFlow's choice)\n" in result.stderr
-  assert json.loads((tmp_path / "run" / "config.json").read_text())["batch_shards"] == 3
+  # One thread flag given: the other keeps its automatic value (a thread per shard).
+  assert "TensorFlow threads: 3 inter-op, 2 intra-op (0: TensorFlow's choice)\n" in result.stderr
+  assert json.loads((tmp_path / "run" / "run.json").read_text())["batch_shards"] == 3
   assert json.loads((tmp_path / "run" / "results.json").read_text())["seed"] == 9
 
 
@@ -66,6 +69,8 @@ def test_flagfile_works(tmp_path):
     (["--workdir=/proc/no/such/place"], "is not a writable folder"),
     (["--no_such_flag=1"], "no_such_flag"),
     (["--batch_shards=0"], "--batch_shards"),
+    (["--deterministic", "--intra_op_threads=2"], "--deterministic needs one intra-op thread"),
+    (["--deterministic", "--jit_compile"], "--jit_compile cannot be --deterministic"),
     (["--optimizer=adam", "--momentum=0.5"], "--momentum only applies to"),
     (["--tensorboard=false", "--summary_every_steps=5"], "--summary_every_steps needs"),
     (["--train_limit=10", "--validation_fraction=0.95"], "no training batch"),
@@ -105,3 +110,18 @@ def test_visualize_script_writes_valid_pngs_of_the_expected_sizes(tmp_path):
   assert bad.returncode != 0 and "unknown conv layer(s) conv_9" in bad.stderr
   missing = run("experiments.visualize", f"--workdir={tmp_path / 'nothing'}")
   assert missing.returncode != 0 and "is not a training workdir" in missing.stderr
+
+
+@pytest.mark.skipif(threads.cpu_cores() < 2 or not shutil.which("taskset"),
+                    reason="needs two cores and taskset")
+def test_a_deterministic_run_learns_the_same_weights_on_one_core_as_on_two(tmp_path):
+  # The shards and threads follow the cores; the weights must not.
+  args = [*SMALL, "--deterministic", "--model=conv4k3-maxpool2-dropout0.2-flatten-dense10",
+          "--tensorboard=false", "--batch_size=40"]
+  both = run("experiments.train", *args, f"--workdir={tmp_path / 'both'}")
+  one = run("experiments.train", *args, f"--workdir={tmp_path / 'one'}", prefix=["taskset", "-c", "0"])
+  assert both.returncode == 0 and one.returncode == 0, (both.stderr[-2000:], one.stderr[-2000:])
+  assert "batch shards: 1," in one.stderr and "batch shards: 1," not in both.stderr
+  digests = [json.loads((tmp_path / name / "results.json").read_text())["weights_sha256"]
+             for name in ("both", "one")]
+  assert digests[0] == digests[1]

@@ -82,7 +82,7 @@ def test_a_feature_map_png_is_that_layers_output_for_that_probe(run):
   step = results["steps"]
   png = workdir / "images" / f"step{step:08d}" / "feature_maps_conv_2_probe7_class7.png"
   decoded = tf.io.decode_png(tf.io.read_file(str(png))).numpy()[..., 0]
-  outputs = hook.trainer.model.call_with_outputs(tfcnn.data.pipeline.scale(images[7:8]))
+  outputs = hook.state.model.call_with_outputs(tfcnn.data.pipeline.scale(images[7:8]))
   maps = outputs[2][0].numpy()           # conv_2 of probe 7: [11, 11, 8]
   scale = grids.upscale_factor(11, 28)
   for i in range(maps.shape[-1]):

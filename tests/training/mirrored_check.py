@@ -4,14 +4,14 @@ Run as a program: the CPU must be split before TensorFlow starts, which a
 pytest process that already ran other tests cannot do.
 """
 
-import dataclasses
+import functools
 import json
 import sys
 
 import numpy as np
 import tensorflow as tf
 
-from tfcnn import training
+from tfcnn import fast, training
 from tfcnn.data import pipeline, sources
 from tfcnn.training import distribute
 
@@ -19,24 +19,20 @@ distribute.split_cpu(2)
 mirrored = distribute.make_strategy("mirrored")
 config = training.TrainConfig(model="conv8k3-maxpool2-conv8k3-flatten-dense16-dense10",
                               batch_size=64, seed=11, augment_shift=0, lr_schedule="constant",
-                              micro_batch_size=0, l2=1e-4, epochs=1, train_limit=2048,
-                              test_limit=1000)
+                              l2=1e-4, epochs=1, train_limit=2048, test_limit=1000)
 data = sources.load("mnist_sample")
 images, labels = data.train_images[:2048], data.train_labels[:2048]
 
 # One step on the same global batch.
-single = training.Trainer(config, (28, 28, 1), 1)
-multi = training.Trainer(config, (28, 28, 1), 1, strategy=mirrored)
+single = training.TrainState(config, (28, 28, 1), 1)
 order = tf.constant(pipeline.epoch_order(2048, config.seed, 0))
 x, y = pipeline.make_batch(tf.constant(images), tf.constant(labels.astype(np.int32)), order, 0, 64)
-single.train_step(x, y)
-iterator = iter(distribute.distributed_batches(mirrored, images, labels, 64, config.seed, 0, 0, 0))
-multi.distributed_steps(iterator, tf.constant(1, tf.int64))
-# The same under XLA (each replica's forward and backward pass one XLA computation).
-multi_xla = training.Trainer(dataclasses.replace(config, jit_compile=True), (28, 28, 1), 1,
-                             strategy=mirrored)
-iterator = iter(distribute.distributed_batches(mirrored, images, labels, 64, config.seed, 0, 0, 0))
-multi_xla.distributed_steps(iterator, tf.constant(1, tf.int64))
+tf.function(functools.partial(training.train_step, single))(x, y)
+multi = training.TrainState(config, (28, 28, 1), 1, strategy=mirrored)
+fast.make_runner(multi, training.RunConfig(), images, labels).run(0, 0, 1)
+# The same under XLA (each replica's units one XLA computation each).
+multi_xla = training.TrainState(config, (28, 28, 1), 1, strategy=mirrored)
+fast.make_runner(multi_xla, training.RunConfig(jit_compile=True), images, labels).run(0, 0, 1)
 
 
 def max_relative_difference(a_variables, b_variables) -> float:

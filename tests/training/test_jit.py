@@ -1,5 +1,6 @@
-"""``jit_compile``: forward and backward pass as one XLA computation compute what the
-plain update does (under a strategy: tests/training/mirrored_check.py)."""
+"""``jit_compile``: each unit's forward and backward pass as one XLA computation
+computes what the plain update does, up to XLA's rounding (under a strategy:
+tests/training/mirrored_check.py)."""
 
 import dataclasses
 
@@ -8,30 +9,30 @@ import pytest
 import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
-from tfcnn import training
+from tfcnn import fast, summaries, training
 from tfcnn.data import pipeline, sources
 
 CONFIG = training.TrainConfig(model="conv4k3-maxpool2-flatten-dense10", batch_size=48, seed=5)
 
 
-def _train(config: training.TrainConfig, steps: int = 6, writer=None):
-  """`steps` updates on sample digits; returns the trainer."""
+def _train(config: training.TrainConfig, jit: bool, steps: int = 6, writer=None):
+  """`steps` updates on sample digits; returns the state."""
   data = sources.load("mnist_sample")
   n = steps * config.batch_size
-  trainer = training.Trainer(config, (28, 28, 1), steps)
-  if writer is not None:
-    trainer.attach_summaries(writer, every_steps=2, gradient_histograms_every=3)
-  images, labels = trainer.data_tensors(data.train_images[:n], data.train_labels[:n])
-  order = tf.constant(pipeline.epoch_order(n, config.seed, 0))
-  assert trainer.run_steps(images, labels, order, 0, steps, 0) == (steps, True)
-  return trainer
+  state = training.TrainState(config, (28, 28, 1), steps)
+  step_summaries = (summaries.StepSummaries(writer, every_steps=2, gradient_histograms_every=3)
+                    if writer is not None else None)
+  runner = fast.make_runner(state, training.RunConfig(jit_compile=jit), data.train_images[:n],
+                            data.train_labels[:n], step_summaries)
+  assert runner.run(0, 0, steps) == (steps, True)
+  return state
 
 
 @pytest.mark.parametrize("model", ["conv4k3-maxpool2-flatten-dense10", "mlp"])
 def test_xla_update_equals_the_plain_update(model):
   config = dataclasses.replace(CONFIG, model=model)
-  plain = _train(config)
-  xla = _train(dataclasses.replace(config, jit_compile=True))
+  plain = _train(config, jit=False)
+  xla = _train(config, jit=True)
   assert float(xla.train_loss.result()) == pytest.approx(float(plain.train_loss.result()),
                                                         rel=1e-5)
   assert xla.step_count() == plain.step_count() == 6
@@ -42,23 +43,15 @@ def test_xla_update_equals_the_plain_update(model):
 def test_xla_runs_with_dropout_repeat_exactly():
   # XLA draws its own dropout masks (not the TensorFlow kernels' ones), but
   # the same seed draws the same masks every time.
-  config = dataclasses.replace(CONFIG, model="conv4k3-maxpool2-dropout0.5-flatten-dense10",
-                               jit_compile=True)
-  first, second = _train(config), _train(config)
+  config = dataclasses.replace(CONFIG, model="conv4k3-maxpool2-dropout0.5-flatten-dense10")
+  first, second = _train(config, jit=True), _train(config, jit=True)
   for a, b in zip(first.model.trainable_variables, second.model.trainable_variables):
     np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
-def test_xla_never_splits_into_micro_batches():
-  config = dataclasses.replace(CONFIG, batch_size=256, micro_batch_size=64)
-  assert training.Trainer(config, (28, 28, 1), 1).uses_micro_batches
-  xla = dataclasses.replace(config, jit_compile=True)
-  assert not training.Trainer(xla, (28, 28, 1), 1).uses_micro_batches
-
-
 def test_xla_steps_still_write_their_summaries(tmp_path):
   writer = tf.summary.create_file_writer(str(tmp_path))
-  _train(dataclasses.replace(CONFIG, jit_compile=True), writer=writer)
+  _train(CONFIG, jit=True, writer=writer)
   writer.flush()
   events = event_accumulator.EventAccumulator(
       str(tmp_path), size_guidance={event_accumulator.TENSORS: 0})
@@ -76,9 +69,10 @@ def test_xla_skips_non_finite_batches(monkeypatch, tmp_path):
     return tf.where(tf.equal(labels[0], 0), tf.fill(tf.shape(loss), float("nan")), loss)
 
   monkeypatch.setattr(losses, "sparse_softmax_cross_entropy", poisoned)
-  config = dataclasses.replace(CONFIG, batch_size=8, jit_compile=True, nonfinite="skip",
-                               train_limit=400, epochs=1)
-  results = training.train(config, tmp_path)
+  config = dataclasses.replace(CONFIG, batch_size=8, train_limit=400, epochs=1)
+  assert training.TrainState(config, (28, 28, 1), 1).unit_size == 8   # one unit a batch
+  results = training.train(config, tmp_path,
+                           run=training.RunConfig(jit_compile=True, nonfinite="skip"))
   _, (_, train_labels), _, _ = training.prepare_data(config)
   order = pipeline.epoch_order(400, config.seed, 0)
   poisoned_batches = int(np.sum(train_labels[order[::8]] == 0))

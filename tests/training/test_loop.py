@@ -1,6 +1,7 @@
 """The training loop: results, SavedModel, resume, reproducibility, refusals."""
 
 import dataclasses
+import functools
 import json
 
 import numpy as np
@@ -74,11 +75,12 @@ def test_more_epochs_continue_exactly_like_an_uninterrupted_run(tmp_path):
 
 
 def test_resume_from_a_mid_epoch_checkpoint_is_exact(tmp_path):
-  config = dataclasses.replace(TINY, epochs=1, checkpoint_every_steps=2,
+  config = dataclasses.replace(TINY, epochs=1,
                                model="conv4k3-maxpool2-flatten-dropout0.3-dense10")
-  straight = training.train(config, tmp_path / "straight")
+  run = training.RunConfig(checkpoint_every_steps=2)
+  straight = training.train(config, tmp_path / "straight", run=run)
   # Simulate a crash after step 4: keep only that checkpoint, drop results.
-  training.train(config, tmp_path / "crashed")
+  training.train(config, tmp_path / "crashed", run=run)
   ckpt = tmp_path / "crashed" / "ckpt"
   manager = tf.train.CheckpointManager(tf.train.Checkpoint(), str(ckpt), max_to_keep=None)
   step4 = [p for p in manager.checkpoints
@@ -86,19 +88,29 @@ def test_resume_from_a_mid_epoch_checkpoint_is_exact(tmp_path):
   assert step4, manager.checkpoints
   (ckpt / "checkpoint").write_text(
       f'model_checkpoint_path: "{step4[0]}"\nall_model_checkpoint_paths: "{step4[0]}"\n')
-  resumed = training.train(config, tmp_path / "crashed")
+  resumed = training.train(config, tmp_path / "crashed", run=run)
   assert resumed["weights_sha256"] == straight["weights_sha256"]
   assert resumed["epochs"][0]["train_loss"] == pytest.approx(straight["epochs"][0]["train_loss"])
 
 
-def test_a_run_resumes_on_another_shard_count(tmp_path):
-  # Shards change only the order of float sums (say, on a machine with more
-  # cores): the run goes on, and finishes as it would have.
-  one_epoch = dataclasses.replace(TINY, epochs=1, lr_schedule="constant")
-  training.train(one_epoch, tmp_path)
-  resumed = training.train(dataclasses.replace(one_epoch, epochs=2, batch_shards=2), tmp_path)
-  assert resumed["steps"] == 2 * training.train(one_epoch, tmp_path / "other")["steps"]
-  assert json.loads((tmp_path / "config.json").read_text())["batch_shards"] == 2
+def test_a_run_resumed_mid_epoch_on_another_shard_count_ends_bitwise_equal(tmp_path):
+  # Shards change only how many units run at once (say, on a machine with
+  # more cores): the run goes on, and finishes exactly as it would have.
+  config = TINY
+  straight = training.train(config, tmp_path / "straight",
+                            run=training.RunConfig(checkpoint_every_steps=3))
+  training.train(config, tmp_path / "moved", run=training.RunConfig(checkpoint_every_steps=3))
+  ckpt = tmp_path / "moved" / "ckpt"
+  manager = tf.train.CheckpointManager(tf.train.Checkpoint(), str(ckpt), max_to_keep=None)
+  step3 = [p for p in manager.checkpoints
+           if tf.train.load_variable(p, "position/.ATTRIBUTES/VARIABLE_VALUE") == 3]
+  assert step3, manager.checkpoints
+  (ckpt / "checkpoint").write_text(
+      f'model_checkpoint_path: "{step3[0]}"\nall_model_checkpoint_paths: "{step3[0]}"\n')
+  resumed = training.train(config, tmp_path / "moved",
+                           run=training.RunConfig(batch_shards=2, steps_per_call=1))
+  assert resumed["weights_sha256"] == straight["weights_sha256"]
+  assert json.loads((tmp_path / "moved" / "run.json").read_text())["batch_shards"] == 2
 
 
 def test_a_changed_configuration_is_refused_on_an_old_workdir(tmp_path):
@@ -126,19 +138,41 @@ def test_a_checkpoint_of_another_architecture_is_refused(tmp_path):
     (dict(learning_rate=-1.0), "learning_rate must be > 0"),
     (dict(lr_schedule="step"), "unknown lr_schedule"),
     (dict(validation_fraction=1.0), "validation_fraction must be in"),
-    (dict(batch_shards=0), "batch_shards must be >= 1"),
+    (dict(unit_size=-1), "unit_size must be >= 0"),
+    (dict(learning_rate=float("inf")), "learning_rate must be a finite number"),
+    (dict(l2=float("nan")), "l2 must be a finite number"),
 ])
 def test_invalid_config_values(change, message):
   with pytest.raises(tfcnn.ConfigError, match=message):
     dataclasses.replace(TINY, **change).validate()
 
 
-def test_train_step_traces_once_per_run(tmp_path):
-  trainer = training.Trainer(TINY, (28, 28, 1), steps_per_epoch=4)
+@pytest.mark.parametrize("change,message", [
+    (dict(batch_shards=0), "batch_shards must be >= 1"),
+    (dict(steps_per_call=0), "steps_per_call must be >= 1"),
+    (dict(nonfinite="retry"), "nonfinite must be 'stop' or 'skip'"),
+])
+def test_invalid_run_values(change, message):
+  with pytest.raises(tfcnn.ConfigError, match=message):
+    training.RunConfig(**change).validate()
+
+
+def test_how_a_run_runs_may_change_on_resume_but_not_what_it_learns(tmp_path):
+  training.train(TINY, tmp_path, run=training.RunConfig(steps_per_call=4, log_every_steps=2))
+  again = training.train(TINY, tmp_path, run=training.RunConfig(batch_shards=3))
+  assert json.loads((tmp_path / "run.json").read_text())["batch_shards"] == 3
+  assert set(json.loads((tmp_path / "config.json").read_text())) == set(TINY.to_dict())
+  assert again["steps"] == 12
+
+
+def test_the_plain_step_traces_once_per_run(tmp_path):
+  state = training.TrainState(TINY, (28, 28, 1), steps_per_epoch=4)
+  train_step = tf.function(functools.partial(training.train_step, state),
+                           input_signature=state.batch_spec())
   for batch in (32, 7, 32, 1):
-    loss, finite = trainer.train_step(tf.zeros([batch, 28, 28, 1]), tf.zeros([batch], tf.int32))
+    loss, finite = train_step(tf.zeros([batch, 28, 28, 1]), tf.zeros([batch], tf.int32))
     assert bool(finite)
-  assert trainer.train_step.experimental_get_tracing_count() == 1
+  assert train_step.experimental_get_tracing_count() == 1
 
 
 def test_validation_split_is_reported(tmp_path):
@@ -150,7 +184,7 @@ def test_validation_split_is_reported(tmp_path):
 
 @pytest.fixture
 def nan_at_third_call(monkeypatch):
-  """Makes the loss NaN on its third call (the third training batch)."""
+  """Makes the loss NaN on its third call (the third training batch, with one unit a batch)."""
   from tfcnn import losses
   calls = tf.Variable(0)
   original = losses.sparse_softmax_cross_entropy
@@ -165,11 +199,11 @@ def nan_at_third_call(monkeypatch):
 
 def test_a_non_finite_loss_stops_the_run_and_keeps_the_last_good_checkpoint(
     tmp_path, nan_at_third_call):
-  config = dataclasses.replace(TINY, checkpoint_every_steps=2)
+  config = dataclasses.replace(TINY, unit_size=32)   # one loss call per batch
   with pytest.raises(training.TrainingDiverged, match=r"non-finite loss or gradient at epoch 1, "
                      r"batch 3 \(after step 2\); stopped without saving, the last good "
                      r"checkpoint \(.*ckpt-1\) is kept"):
-    training.train(config, tmp_path)
+    training.train(config, tmp_path, run=training.RunConfig(checkpoint_every_steps=2))
   assert not (tmp_path / "results.json").exists()
   latest = tf.train.latest_checkpoint(str(tmp_path / "ckpt"))
   assert tf.train.load_variable(latest, "position/.ATTRIBUTES/VARIABLE_VALUE") == 2
@@ -178,7 +212,8 @@ def test_a_non_finite_loss_stops_the_run_and_keeps_the_last_good_checkpoint(
 
 
 def test_skip_mode_skips_and_counts_non_finite_batches(tmp_path, nan_at_third_call):
-  results = training.train(dataclasses.replace(TINY, nonfinite="skip"), tmp_path)
+  results = training.train(dataclasses.replace(TINY, unit_size=32), tmp_path,
+                           run=training.RunConfig(nonfinite="skip"))
   assert results["skipped_batches"] == 1
   assert results["steps"] == 2 * 6 - 1
   assert results["epochs"][0]["skipped_batches"] == 1

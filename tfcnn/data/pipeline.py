@@ -4,8 +4,7 @@ Datasets stay uint8 in memory (4x smaller than float32); a batch is scaled
 to [0, 1] float32 when it is formed. The training loop, which draws batches
 many times per run, scales its copy of the training images once instead
 (:func:`scale` into the compute precision) and :func:`make_batch` gathers
-from that: the same values, without a cast per step; with the batch cut
-into shards for the cores, :func:`make_batch_shards` forms each shard apart.
+from that: the same values, without a cast per step.
 
 The training order of epoch ``e`` is a permutation drawn from ``(seed, e)``
 alone, so any epoch — and any position inside it — can be reproduced
@@ -56,47 +55,13 @@ def split(tensors: Sequence[tf.Tensor], shards: int) -> list[tuple[tf.Tensor, ..
   their first axis), each of ``ceil(n / shards)`` examples but the last
   ones: fewer, or none when the batch has fewer examples than shards.
 
-  The one rule for where a batch is cut: :func:`make_batch_shards` and the
-  trainer both use it.
+  How evaluation cuts a batch for the cores (:class:`tfcnn.training.evaluate.Evaluator`).
   """
   if shards == 1:
     return [tuple(tensors)]
   n = tf.shape(tensors[0])[0]
   size = (n + shards - 1) // shards
   return [tuple(t[k * size:(k + 1) * size] for t in tensors) for k in range(shards)]
-
-
-def make_batch_shards(images: tf.Tensor, labels: tf.Tensor, order: tf.Tensor,
-                      index: tf.Tensor, batch_size: int, shards: int, seed: int = 0,
-                      epoch: tf.Tensor | int = 0,
-                      shift: int = 0) -> list[tuple[tf.Tensor, tf.Tensor]]:
-  """Batch number `index` of the example `order`, as `shards` consecutive
-  ``(images, labels)`` shards (:func:`split`), each formed on its own:
-  gathered, scaled and shifted independently of the others, so that a
-  trainer computing the shards side by side (one per core) forms them side
-  by side too. Concatenated, they are :func:`make_batch`'s batch exactly.
-
-  `images` are uint8 ``[n, h, w]`` (scaled here, to float32) or already
-  scaled by :func:`scale` (float ``[n, h, w, 1]``, gathered as they are).
-  The shifts are drawn for the whole batch from
-  ``(seed, epoch * 2**20 + index)``, whatever the shard count.
-  """
-  index = tf.cast(index, tf.int64)
-  start = index * batch_size
-  chosen = order[start:tf.minimum(start + batch_size, tf.shape(order, out_type=tf.int64)[0])]
-  parts = [chosen]
-  if shift:
-    batch_seed = tf.stack([tf.constant(seed, tf.int64), tf.cast(epoch, tf.int64) * 2**20 + index])
-    parts.append(augment.draw_shifts(tf.shape(chosen)[0], shift, batch_seed))
-  result = []
-  for part in split(parts, shards):
-    x = tf.gather(images, part[0])
-    if x.dtype == tf.uint8:
-      x = scale(x)
-    if shift:
-      x = augment.shift(x, part[1])
-    result.append((x, tf.gather(labels, part[0])))
-  return result
 
 
 def make_batch(images: tf.Tensor, labels: tf.Tensor, order: tf.Tensor, index: tf.Tensor,
@@ -106,12 +71,20 @@ def make_batch(images: tf.Tensor, labels: tf.Tensor, order: tf.Tensor, index: tf
 
   `images` are uint8 ``[n, h, w]`` (scaled here, to float32) or already
   scaled by :func:`scale` (float ``[n, h, w, 1]``, gathered as they are).
-  The one definition of a batch, used both by the tf.data pipeline and by the
-  training loop's in-graph path (as :func:`make_batch_shards`), so the two
-  yield the same tensors. The shifts are drawn from
-  ``(seed, epoch * 2**20 + index)``.
+  The one definition of a batch, used both by the tf.data pipeline and by
+  the in-graph batches of :mod:`tfcnn.fast.steps`, so the two yield the same
+  tensors. The shifts are drawn from ``(seed, epoch * 2**20 + index)``.
   """
-  return make_batch_shards(images, labels, order, index, batch_size, 1, seed, epoch, shift)[0]
+  index = tf.cast(index, tf.int64)
+  start = index * batch_size
+  chosen = order[start:tf.minimum(start + batch_size, tf.shape(order, out_type=tf.int64)[0])]
+  x = tf.gather(images, chosen)
+  if x.dtype == tf.uint8:
+    x = scale(x)
+  if shift:
+    batch_seed = tf.stack([tf.constant(seed, tf.int64), tf.cast(epoch, tf.int64) * 2**20 + index])
+    x = augment.shift(x, augment.draw_shifts(tf.shape(chosen)[0], shift, batch_seed))
+  return x, tf.gather(labels, chosen)
 
 
 def ordered_batches(images: np.ndarray, labels: np.ndarray, order: np.ndarray, batch_size: int,

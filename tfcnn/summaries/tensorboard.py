@@ -17,6 +17,7 @@
 The same grids are written as PNG files under ``<workdir>/images/step<N>/``.
 """
 
+import functools
 import json
 import os
 import pathlib
@@ -28,7 +29,8 @@ from tensorboard.plugins.hparams import api as hp
 
 from tfcnn.data import pipeline
 from tfcnn.layers import Conv2D
-from tfcnn.summaries import grids
+from tfcnn.summaries import grids, step_scalars
+from tfcnn.training import step as step_lib
 
 HPARAM_METRICS = ("hparams/test_accuracy", "hparams/test_loss")
 
@@ -65,26 +67,26 @@ class TensorBoardLogger:
 
   # -- hook ---------------------------------------------------------------------
 
-  def on_train_begin(self, trainer) -> None:
-    self.trainer = trainer
+  def on_train_begin(self, state) -> None:
+    self.state = state
     self.train_writer = tf.summary.create_file_writer(str(self.logdir / "train"))
     self.test_writer = tf.summary.create_file_writer(str(self.logdir / "test"))
     self.validation_writer = None  # created when there is a validation split
     self.session_writer = tf.summary.create_file_writer(str(self.logdir))
-    trainer.attach_summaries(self.train_writer, self.summary_every_steps,
-                             gradient_histograms_every=trainer.steps_per_epoch
-                             if self.histograms else 0)
-    self._spatial = [i for i, layer in enumerate(trainer.model.layers) if layer.window]
-    self._convs = [i for i, layer in enumerate(trainer.model.layers) if isinstance(layer, Conv2D)]
+    self.step_summaries = step_scalars.StepSummaries(
+        self.train_writer, self.summary_every_steps,
+        gradient_histograms_every=state.steps_per_epoch if self.histograms else 0)
+    self._spatial = [i for i, layer in enumerate(state.model.layers) if layer.window]
+    self._convs = [i for i, layer in enumerate(state.model.layers) if isinstance(layer, Conv2D)]
     self._image_fn = tf.function(self._image_summaries,
                                  input_signature=[tf.TensorSpec([], tf.int64)])
-    step = trainer.step_count()
+    step = state.step_count()
     if step == 0:
-      self._write_run_description(trainer)
+      self._write_run_description(state)
     self.log_images(step)
 
-  def on_epoch_end(self, trainer, stats: dict) -> None:
-    step = trainer.step_count()
+  def on_epoch_end(self, state, stats: dict) -> None:
+    step = state.step_count()
     with self.train_writer.as_default(step=step):
       tf.summary.scalar("epoch_loss", stats["train_loss"])
       tf.summary.scalar("epoch_accuracy", stats["train_accuracy"])
@@ -104,8 +106,8 @@ class TensorBoardLogger:
     self.train_writer.flush()
     self.test_writer.flush()
 
-  def on_train_end(self, trainer, results: dict) -> None:
-    step = trainer.step_count()
+  def on_train_end(self, state, results: dict) -> None:
+    step = state.step_count()
     self.log_images(step)
     with self.session_writer.as_default(step=step):
       tf.summary.scalar(HPARAM_METRICS[0], results["test_accuracy"])
@@ -114,16 +116,19 @@ class TensorBoardLogger:
                    self.session_writer):
       if writer is not None:
         writer.flush()
-    trainer.attach_summaries(None)
 
   # -- pieces ---------------------------------------------------------------------
 
-  def _write_run_description(self, trainer) -> None:
-    summary = trainer.model.summary(print_fn=None)
+  def _write_run_description(self, state) -> None:
+    summary = state.model.summary(print_fn=None)
+    # The graph of the plain step (tfcnn.training.step), which the fast
+    # runners wrap: the one a learner reads.
+    plain_step = tf.function(functools.partial(step_lib.train_step, state))
+    graph = plain_step.get_concrete_function(*state.batch_spec()).graph
     with self.train_writer.as_default(step=0):
       tf.summary.text("model_summary", "```\n" + summary.table + "\n```")
       tf.summary.text("flags", "```\n" + json.dumps(self.flags, indent=2, default=str) + "\n```")
-      tf.summary.graph(trainer.train_step.get_concrete_function().graph)
+      tf.summary.graph(graph)
     if self.hparams:
       hparams = {k: (v if isinstance(v, (bool, int, float, str)) else str(v))
                  for k, v in self.hparams.items()}
@@ -134,7 +139,7 @@ class TensorBoardLogger:
 
   def _image_summaries(self, step: tf.Tensor):
     """Writes images and histograms at `step`; returns the grids for PNGs."""
-    model = self.trainer.model
+    model = self.state.model
     outputs = model.call_with_outputs(self.probes, training=False)
     result = {}
     with self.train_writer.as_default(step=step):

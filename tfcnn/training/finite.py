@@ -5,8 +5,8 @@ from typing import Sequence
 import tensorflow as tf
 
 
-def all_finite(per_example: tf.Tensor, gradients: Sequence[tf.Tensor]) -> tf.Tensor:
-  """Whether the losses (of every replica) and the gradients hold no NaN or Inf.
+def all_finite(tensors: Sequence[tf.Tensor]) -> tf.Tensor:
+  """Whether `tensors` (losses and gradients, of every replica) hold no NaN or Inf.
 
   Tested on one scalar: ``0 · x`` is 0 for every finite x and NaN for
   ±Inf or NaN, so the sum of ``0 · x`` over all of them is 0 exactly when
@@ -17,7 +17,7 @@ def all_finite(per_example: tf.Tensor, gradients: Sequence[tf.Tensor]) -> tf.Ten
   ``x · 0`` to 0 for floats, which would hide NaN; the tests check it.)
   """
   total = tf.add_n([tf.reduce_sum(tf.cast(t, tf.float32) * 0.0)
-                    for t in [per_example, *gradients]])
+                    for t in tensors])
   context = tf.distribute.get_replica_context()
   if context is not None and context.num_replicas_in_sync > 1:
     total = context.all_reduce(tf.distribute.ReduceOp.SUM, total)

@@ -1,0 +1,146 @@
+"""What happens between the loop's calls of the step: each concern a watcher.
+
+The epoch loop (:func:`tfcnn.training.loop.run_epoch`) asks every watcher how
+many batches may run before it needs to look (a checkpoint or log boundary),
+runs that many, then lets each watcher look, in order: the non-finite guard,
+the step checkpoint, the stop signal, the progress line.
+"""
+
+import signal
+import threading
+import time
+
+import tensorflow as tf
+from absl import logging
+
+from tfcnn.errors import TfcnnError
+
+
+class TrainingInterrupted(TfcnnError):
+  """SIGTERM or SIGINT arrived; a checkpoint was saved, the run can resume."""
+
+
+class TrainingDiverged(TfcnnError):
+  """A non-finite loss or gradient; the last good checkpoint is kept."""
+
+
+class Watcher:
+  """Looks at the run between calls of the step; by default, never."""
+
+  def batches_until_next(self, state, position: int) -> int:
+    """How many batches may run before this watcher must look again."""
+    del state, position
+    return 2**62
+
+  def after(self, state, position: int, finite: bool) -> None:
+    """Called after each call of the step, with the epoch's `position`."""
+
+
+class NonFiniteGuard(Watcher):
+  """Stops the run at a non-finite batch (``stop``) or warns (``skip``)."""
+
+  def __init__(self, policy: str, manager: tf.train.CheckpointManager):
+    self.policy, self.manager = policy, manager
+
+  def after(self, state, position: int, finite: bool) -> None:
+    if finite:
+      return
+    if self.policy == "stop":
+      where = (f"epoch {int(state.epoch) + 1}, batch {position + 1} "
+               f"(after step {state.step_count()})")
+      last = self.manager.latest_checkpoint or "none yet"
+      raise TrainingDiverged(
+          f"non-finite loss or gradient at {where}; stopped without saving, the last good "
+          f"checkpoint ({last}) is kept; lower the learning rate, or pass "
+          "--nonfinite=skip to skip such batches")
+    logging.warning("skipped %d batch(es) with a non-finite loss or gradient so far",
+                    state.skipped_count())
+
+
+class StepCheckpoints(Watcher):
+  """Saves a checkpoint every `every` batches of the run (0: never here)."""
+
+  def __init__(self, manager: tf.train.CheckpointManager, every: int):
+    self.manager, self.every = manager, every
+
+  def batches_until_next(self, state, position: int) -> int:
+    if not self.every:
+      return super().batches_until_next(state, position)
+    return self.every - (int(state.epoch) * state.steps_per_epoch + position) % self.every
+
+  def after(self, state, position: int, finite: bool) -> None:
+    done = int(state.epoch) * state.steps_per_epoch + position
+    if self.every and done % self.every == 0 and position < state.steps_per_epoch:
+      self.manager.save()
+      logging.info("checkpoint saved at epoch %d, batch %d", int(state.epoch) + 1, position)
+
+
+class StopSignal(Watcher):
+  """Remembers SIGTERM / SIGINT; at the next look, saves and stops the run."""
+
+  def __init__(self, manager: tf.train.CheckpointManager):
+    self.manager = manager
+    self.signum: int | None = None
+    self._previous = {}
+
+  def __enter__(self):
+    if threading.current_thread() is threading.main_thread():
+      for signum in (signal.SIGTERM, signal.SIGINT):
+        self._previous[signum] = signal.signal(signum, self._handle)
+    return self
+
+  def _handle(self, signum, frame):
+    del frame
+    self.signum = signum
+
+  def __exit__(self, *exc):
+    for signum, handler in self._previous.items():
+      signal.signal(signum, handler)
+
+  def after(self, state, position: int, finite: bool) -> None:
+    if self.signum is None:
+      return
+    self.manager.save()
+    name = signal.Signals(self.signum).name
+    raise TrainingInterrupted(
+        f"interrupted by {name} at epoch {int(state.epoch) + 1}, batch "
+        f"{int(state.position)} (step {state.step_count()}); checkpoint saved in "
+        f"{self.manager.directory}; run the same command to resume",
+        exit_code=128 + self.signum)
+
+
+class Progress(Watcher):
+  """A progress line every `every` batches: loss, accuracy, speed, ETA."""
+
+  def __init__(self, every: int, num_examples: int):
+    self.every, self.num_examples = every, num_examples
+    self.start, self.first = time.perf_counter(), None
+
+  def begin_epoch(self, position: int) -> None:
+    """Starts the clock for the speed of this epoch."""
+    self.start, self.first = time.perf_counter(), position
+
+  def elapsed(self) -> float:
+    """Seconds since :meth:`begin_epoch`."""
+    return time.perf_counter() - self.start
+
+  def seen(self, state, position: int) -> int:
+    """Images trained on since :meth:`begin_epoch`."""
+    batch = state.config.batch_size
+    return (min(position * batch, self.num_examples) -
+            min((self.first or 0) * batch, self.num_examples))
+
+  def batches_until_next(self, state, position: int) -> int:
+    return self.every - position % self.every
+
+  def after(self, state, position: int, finite: bool) -> None:
+    if position % self.every:
+      return
+    config, steps = state.config, state.steps_per_epoch
+    rate = self.seen(state, position) / max(time.perf_counter() - self.start, 1e-9)
+    left = steps * config.epochs - (int(state.epoch) * steps + position)
+    logging.info("epoch %d/%d batch %d/%d step %d: loss %.4f accuracy %.4f, "
+                 "%.0f images/s, ETA %.0f s", int(state.epoch) + 1, config.epochs, position,
+                 steps, state.step_count(), float(state.train_loss.result()),
+                 float(state.train_accuracy.result()), rate,
+                 left * config.batch_size / max(rate, 1e-9))
