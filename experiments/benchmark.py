@@ -43,6 +43,7 @@ from tfcnn import fast, geometry, spec, training
 from tfcnn.fast import threads
 from tfcnn.training import step
 from tfcnn.data import pipeline, sources
+from tfcnn.errors import ConfigError
 
 _BATCH_SIZES = flags.DEFINE_list("batch_sizes", ["64", "500", "20000"], "Batch sizes.")
 _DTYPES = flags.DEFINE_list("dtypes", ["float32", "bfloat16"], "Compute precisions.")
@@ -98,6 +99,8 @@ flags.register_validator("accuracy_seeds", lambda seeds: all(s.isdigit() for s i
 flags.register_validator("mlp_threads",
                          lambda values: all(v == "auto" or v.isdigit() for v in values),
                          "--mlp_threads must be 'auto' or non-negative integers")
+flags.register_validator("dtypes", lambda dtypes: bool(dtypes) and all(
+    d in ("float32", "bfloat16") for d in dtypes), "--dtypes must be float32 and/or bfloat16")
 flags.register_validator("batch_sizes", lambda sizes: all(s.isdigit() and int(s) > 0
                                                           for s in sizes),
                          "--batch_sizes must be positive integers")
@@ -438,6 +441,9 @@ def main(argv: list[str]) -> None:
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
   batch_sizes = [int(b) for b in _BATCH_SIZES.value]
+  out_dir = os.path.dirname(os.path.abspath(_OUT.value))
+  if not os.path.isdir(out_dir) or not os.access(out_dir, os.W_OK) or os.path.isdir(_OUT.value):
+    raise ConfigError(f"--out={_OUT.value}: cannot write there (checked before measuring)")
 
   def plan(batch: int) -> threads.Plan:
     """What experiments.train would choose at `batch` (or the flags say)."""

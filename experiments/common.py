@@ -7,6 +7,7 @@ import sys
 import tempfile
 from typing import Callable
 
+import tensorflow as tf
 from absl import flags, logging
 
 from tfcnn import spec
@@ -26,6 +27,10 @@ def parse_flags(argv: list[str]) -> list[str]:
     return flags.FLAGS(argv)
   except flags.Error as e:
     sys.stderr.write(f"{_program()}: error: {e}\n")
+    sys.exit(2)
+  except UnicodeDecodeError as e:   # a --flagfile that is not UTF-8 text
+    sys.stderr.write(f"{_program()}: error: a flag file is not UTF-8 text ({e.reason} at "
+                     f"byte {e.start})\n")
     sys.exit(2)
 
 
@@ -47,6 +52,11 @@ def user_errors(main: Callable[[list[str]], None]) -> Callable[[list[str]], None
       where = f" ({e.filename})" if e.filename else ""
       sys.stderr.write(f"{_program()}: error: {e.strerror or e}{where}; nothing was "
                        "overwritten, the last checkpoint is kept\n")
+      sys.exit(1)
+    except tf.errors.ResourceExhaustedError as e:   # TensorFlow's file writers: a full disk
+      first = (str(e.message).strip().splitlines() or ["resource exhausted"])[0][:200]
+      sys.stderr.write(f"{_program()}: error: out of disk space or memory ({first}); "
+                       "the last checkpoint is kept\n")
       sys.exit(1)
   return wrapped
 
@@ -76,6 +86,24 @@ def write_flags(workdir: pathlib.Path, names: list[str]) -> None:
   """Writes the values of the flags called `names` to ``workdir/flags.json``."""
   values = {name: flags.FLAGS[name].value for name in names}
   results_lib.write_json(workdir / "flags.json", values)
+
+
+class FlagsRecord:
+  """A training hook that writes ``flags.json`` once the run has passed every
+  check (a refused run leaves the workdir as it was)."""
+
+  def __init__(self, workdir: pathlib.Path, names: list[str]):
+    self.workdir, self.names = workdir, names
+
+  def on_train_begin(self, state) -> None:
+    del state
+    write_flags(self.workdir, self.names)
+
+  def on_epoch_end(self, state, stats: dict) -> None:
+    del state, stats
+
+  def on_train_end(self, state, results: dict) -> None:
+    del state, results
 
 
 def register_spec_validator(flag_name: str = "model") -> None:

@@ -62,6 +62,8 @@ def _seeds() -> list[int]:
     raise ConfigError(f"--seeds must be integers, got {','.join(_SEEDS.value)}") from None
   if len(set(seeds)) < 2 or len(set(seeds)) != len(seeds) or min(seeds) < 0:
     raise ConfigError("--seeds needs at least two distinct non-negative seeds")
+  if max(seeds) >= 2**31:   # checked before any run trains
+    raise ConfigError(f"--seeds must be below 2**31, got {max(seeds)}")
   return seeds
 
 

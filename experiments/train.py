@@ -157,10 +157,8 @@ def main(argv: list[str]) -> None:
   strategy = distribute.make_strategy(_STRATEGY.value, _NUM_CPU_DEVICES.value)
   chief = distribute.is_chief(strategy)
   workdir = common.prepare_workdir(_WORKDIR.value or default_workdir(config))
-  if chief:
-    common.write_flags(workdir, FLAG_NAMES)
-  logging.info("training %s on %s into %s", config.model, config.dataset, workdir)
-  hooks = []
+  logging.info("training %s on %s into %s", config.model, dataset.name, workdir)
+  hooks = [common.FlagsRecord(workdir, FLAG_NAMES)]
   if _TENSORBOARD.value and chief:
     probe_images, probe_labels = summaries.probes.one_per_class(
         dataset.test_images, dataset.test_labels, _PROBES_PER_CLASS.value)

@@ -61,3 +61,16 @@ def test_scripts_turn_os_errors_into_one_line(capsys):
   assert exit_info.value.code == 1
   err = capsys.readouterr().err
   assert err.count("\n") == 1 and "No space left on device (/runs/x/results.json)" in err
+
+
+def test_a_full_disk_inside_tensorflow_is_one_line(capsys):
+  # TensorFlow's checkpoint, SavedModel and summary writers raise their own error.
+  @common.user_errors
+  def main(argv):
+    raise tf.errors.ResourceExhaustedError(None, None, "ckpt-3.data: No space left on device")
+
+  with pytest.raises(SystemExit) as exit_info:
+    main(["prog"])
+  assert exit_info.value.code == 1
+  err = capsys.readouterr().err
+  assert err.count("\n") == 1 and "out of disk space" in err and "ckpt-3.data" in err

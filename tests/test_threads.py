@@ -77,7 +77,7 @@ def test_a_batch_norm_model_is_one_unit_so_one_shard():
 
 
 def test_shards_and_threads_asked_for_replace_the_automatic_choice():
-  assert threads.plan(_config(batch=64), cores=2, shards=4) == threads.Plan(
+  assert threads.plan(_config(batch=256), cores=2, shards=4) == threads.Plan(
       threads.Threads(inter_op=4, intra_op=1), 4)
   # A thread size left out beside one given keeps its automatic value.
   assert threads.plan(_config(batch=64), cores=2, inter_op=3) == threads.Plan(
@@ -100,3 +100,9 @@ def test_deterministic_runs_refuse_an_operation_split_over_threads(intra):
 
 def test_cpu_cores_counts_the_cores_this_process_may_use():
   assert 1 <= threads.cpu_cores() <= (os.cpu_count() or 1)
+
+
+@pytest.mark.parametrize("batch,cores,asked,used", [(32, 2, 1000, 2), (20000, 2, 1000, 8),
+                                                    (64, 2, 3, 2)])
+def test_shards_asked_for_are_bound_by_the_batch_and_the_machine(batch, cores, asked, used):
+  assert threads.plan(_config(batch=batch), cores=cores, shards=asked).batch_shards == used

@@ -1,7 +1,10 @@
 """SavedModel export with the serving signature other tools rely on.
 
 ``serving_default``: ``images`` float32 ``[None, h, w, 1]`` in [0, 1] →
-``logits`` and ``probabilities``, both float32 ``[None, classes]``.
+``logits`` and ``probabilities``, both float32 ``[None, classes]``. Images
+holding NaN or Inf are refused (``InvalidArgumentError``): a network's
+output for them is meaningless, yet can look plausible. A batch of no
+images gives ``[0, classes]`` outputs.
 """
 
 import os
@@ -10,7 +13,7 @@ import tempfile
 
 import tensorflow as tf
 
-from tfcnn import model as model_lib
+from tfcnn import geometry, model as model_lib
 
 
 class _Serving(tf.Module):
@@ -18,6 +21,7 @@ class _Serving(tf.Module):
   def __init__(self, net: model_lib.Sequential, input_shape):
     super().__init__(name="serving")
     self.net = net
+    self.classes = geometry.layer_geometry(net.layers, input_shape)[-1].output_shape[-1]
     self.serve = tf.function(
         self._serve,
         input_signature=[tf.TensorSpec([None, *input_shape], tf.float32, name="images")])
@@ -27,7 +31,10 @@ class _Serving(tf.Module):
     # without this a wrong-shaped input reaches the conv kernels and aborts
     # the process instead of raising an error.
     images = tf.ensure_shape(images, [None, *self.net.input_shape])
-    logits = tf.cast(self.net(images, training=False), tf.float32)
+    images = tf.debugging.assert_all_finite(images, "images hold NaN or Inf pixels")
+    logits = tf.cond(tf.shape(images)[0] > 0,   # convolutions refuse empty batches
+                     lambda: tf.cast(self.net(images, training=False), tf.float32),
+                     lambda: tf.zeros([0, self.classes]))
     return {"logits": logits, "probabilities": tf.nn.softmax(logits)}
 
 

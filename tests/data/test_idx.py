@@ -68,3 +68,9 @@ def test_corrupt_gzip_is_named(tmp_path):
 def test_missing_file_is_named(tmp_path):
   with pytest.raises(DataError, match="nothere.gz: cannot read"):
     idx.read(tmp_path / "nothere.gz")
+
+
+def test_dimensions_whose_product_overflows_are_a_data_error():
+  header = struct.pack(">HBB3I", 0, 0x08, 3, 2**22, 2**21, 2**21)
+  with pytest.raises(DataError, match="truncated"):
+    idx.parse(header + b"\0" * 16, "huge.idx")

@@ -136,3 +136,38 @@ def test_debian_fashion_mnist_matches_the_pinned_content():
   ds = data.load("fashion_mnist", cache_dir="/nonexistent", download_ok=False)
   assert ds.source == "/usr/share/datasets/fashion-mnist"
   assert ds.train_images.shape == (60000, 28, 28) and ds.class_names[9] == "Ankle boot"
+
+
+def test_a_redirect_to_another_host_is_refused(tmp_path, monkeypatch):
+  import http.server
+  import threading
+  arrays = fake.make_arrays()
+  folder = fake.write_folder(tmp_path / "mirror", arrays)
+  monkeypatch.setitem(sources.DATASETS, "mnist", fake.info_for("mnist", folder, 40, 20))
+  with fake.http_server(folder) as good_url:
+    class Redirect(http.server.BaseHTTPRequestHandler):
+      def do_GET(self):   # to the same files, but on "localhost": another host name
+        self.send_response(302)
+        self.send_header("Location", good_url.replace("127.0.0.1", "localhost") + self.path)
+        self.end_headers()
+
+      def log_message(self, *args):
+        pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+      with pytest.raises(DataError, match="redirected to another host"):
+        data.load("mnist", cache_dir=tmp_path / "cache",
+                  mirrors=(f"http://127.0.0.1:{server.server_address[1]}/",),
+                  fallback_to_sample=False)
+    finally:
+      server.shutdown()
+      server.server_close()
+  assert not list((tmp_path / "cache" / "mnist").glob("*.gz"))
+
+
+def test_a_mistyped_data_dir_is_named(tmp_path):
+  with pytest.raises(DataError, match=f"--data_dir {tmp_path / 'nope'} is not a folder"):
+    data.load("mnist", data_dir=str(tmp_path / "nope"))

@@ -136,6 +136,7 @@ def test_accuracy_comparison_runs_once_per_seed_and_reports_means(tmp_path):
     ("--batch_sizes=64,0", "--batch_sizes must be positive integers"),
     ("--mlp_threads=auto,-1", "--mlp_threads must be 'auto' or non-negative integers"),
     ("--layer_times=-1", "flag --layer_times=-1: -1 is not a non-negative integer"),
+    ("--dtypes=float16", "--dtypes must be float32 and/or bfloat16"),
 ])
 def test_bad_lists_are_a_one_line_error_before_any_work(tmp_path, flag, message):
   out = tmp_path / "benchmark.json"
@@ -144,3 +145,11 @@ def test_bad_lists_are_a_one_line_error_before_any_work(tmp_path, flag, message)
   errors = [l for l in result.stderr.splitlines() if l.startswith("benchmark.py: error:")]
   assert len(errors) == 1 and message in errors[0], result.stderr
   assert "Traceback" not in result.stderr and not out.exists()
+
+
+def test_an_out_path_that_cannot_be_written_is_refused_before_measuring(tmp_path):
+  (tmp_path / "a_file").write_text("")
+  result = run("experiments.benchmark", f"--out={tmp_path / 'a_file' / 'benchmark.json'}")
+  assert result.returncode != 0
+  errors = [l for l in result.stderr.splitlines() if l.startswith("benchmark.py: error:")]
+  assert len(errors) == 1 and "cannot write there (checked before measuring)" in errors[0]

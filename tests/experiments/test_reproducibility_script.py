@@ -52,3 +52,9 @@ def test_bad_seeds_are_one_line_errors(tmp_path):
   assert result.returncode != 0
   errors = [l for l in result.stderr.splitlines() if l.startswith("reproducibility.py: error:")]
   assert len(errors) == 1 and "two distinct" in errors[0]
+
+
+def test_a_seed_out_of_range_is_refused_before_any_training(tmp_path):
+  result = run("experiments.reproducibility", "--seeds=1,2147483648", f"--workdir={tmp_path}")
+  assert result.returncode != 0 and "--seeds must be below 2**31" in result.stderr
+  assert not (tmp_path / "runs").exists()

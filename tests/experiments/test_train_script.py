@@ -53,9 +53,11 @@ def test_flagfile_works(tmp_path):
                                           f"--workdir={tmp_path / 'run'}"]) + "\n")
   result = run("experiments.train", f"--flagfile={flagfile}")
   assert result.returncode == 0, result.stderr
-  # One thread flag given: the other keeps its automatic value (a thread per shard).
-  assert "TensorFlow threads: 3 inter-op, 2 intra-op (0: TensorFlow's choice)\n" in result.stderr
-  assert json.loads((tmp_path / "run" / "run.json").read_text())["batch_shards"] == 3
+  # One thread flag given: the other keeps its automatic value (a thread per
+  # shard); 3 shards for a batch of 32 (two units of 16) are cut back to 2.
+  assert "3 batch shards asked for; 2 used" in result.stderr
+  assert "TensorFlow threads: 2 inter-op, 2 intra-op (0: TensorFlow's choice)\n" in result.stderr
+  assert json.loads((tmp_path / "run" / "run.json").read_text())["batch_shards"] == 2
   assert json.loads((tmp_path / "run" / "results.json").read_text())["seed"] == 9
 
 
@@ -71,6 +73,10 @@ def test_flagfile_works(tmp_path):
     (["--batch_shards=0"], "--batch_shards"),
     (["--deterministic", "--intra_op_threads=2"], "--deterministic needs one intra-op thread"),
     (["--deterministic", "--jit_compile"], "--jit_compile cannot be --deterministic"),
+    (["--learning_rate=inf"], "learning_rate must be a finite number"),
+    (["--l2=inf"], "l2 must be a finite number"),
+    (["--model=flatten-dense5"], "ends in 5 outputs, but the dataset has 10 classes"),
+    (["--dataset=mnist", "--data_dir=/no/such/folder"], "--data_dir /no/such/folder is not a"),
     (["--optimizer=adam", "--momentum=0.5"], "--momentum only applies to"),
     (["--tensorboard=false", "--summary_every_steps=5"], "--summary_every_steps needs"),
     (["--train_limit=10", "--validation_fraction=0.95"], "no training batch"),
@@ -125,3 +131,22 @@ def test_a_deterministic_run_learns_the_same_weights_on_one_core_as_on_two(tmp_p
   digests = [json.loads((tmp_path / name / "results.json").read_text())["weights_sha256"]
              for name in ("both", "one")]
   assert digests[0] == digests[1]
+
+
+def test_a_flagfile_that_is_not_utf8_is_one_line(tmp_path):
+  flagfile = tmp_path / "flags.txt"
+  flagfile.write_bytes(b"--epochs=1\n--seed=\xff\xfe\n")
+  result = run("experiments.train", f"--flagfile={flagfile}")
+  assert result.returncode == 2 and "Traceback" not in result.stderr
+  assert "train.py: error: a flag file is not UTF-8 text" in result.stderr
+
+
+def test_a_refused_run_leaves_flags_json_as_it_was(tmp_path):
+  workdir = tmp_path / "run"
+  assert run("experiments.train", *SMALL, f"--workdir={workdir}",
+             "--tensorboard=false").returncode == 0
+  before = (workdir / "flags.json").read_bytes()
+  refused = run("experiments.train", *SMALL, f"--workdir={workdir}", "--seed=7",
+                "--tensorboard=false")
+  assert refused.returncode != 0 and "another configuration" in refused.stderr
+  assert (workdir / "flags.json").read_bytes() == before

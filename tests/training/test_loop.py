@@ -200,7 +200,7 @@ def nan_at_third_call(monkeypatch):
 def test_a_non_finite_loss_stops_the_run_and_keeps_the_last_good_checkpoint(
     tmp_path, nan_at_third_call):
   config = dataclasses.replace(TINY, unit_size=32)   # one loss call per batch
-  with pytest.raises(training.TrainingDiverged, match=r"non-finite loss or gradient at epoch 1, "
+  with pytest.raises(training.TrainingDiverged, match=r"non-finite loss, gradient or weight at epoch 1, "
                      r"batch 3 \(after step 2\); stopped without saving, the last good "
                      r"checkpoint \(.*ckpt-1\) is kept"):
     training.train(config, tmp_path, run=training.RunConfig(checkpoint_every_steps=2))

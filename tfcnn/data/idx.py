@@ -5,6 +5,7 @@ Layout: two zero bytes, a dtype code, the number of dimensions ``n``, then
 """
 
 import gzip
+import math
 import os
 import struct
 import zlib
@@ -61,7 +62,7 @@ def parse(data: bytes, source: str = "<bytes>") -> np.ndarray:
                     f"{ndim} dimensions need {header})")
   dims = struct.unpack(f">{ndim}I", data[4:header])
   dtype = _DTYPES[code]
-  expected = header + int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+  expected = header + math.prod(dims) * dtype.itemsize   # Python ints: no overflow
   if len(data) != expected:
     what = "truncated" if len(data) < expected else "has trailing bytes"
     raise DataError(f"{source}: {what}: dimensions {list(dims)} need "

@@ -189,6 +189,14 @@ def _check_url(url: str) -> None:
                   "this machine's loopback) is allowed")
 
 
+def _check_redirect(asked: str, final: str) -> None:
+  """A redirect may not leave the mirror's host, nor HTTPS."""
+  _check_url(final)
+  if urllib.parse.urlsplit(final).hostname != urllib.parse.urlsplit(asked).hostname:
+    raise DataError(f"refusing the download of {asked}: it was redirected to another host "
+                    f"({final})")
+
+
 def _matches_pin(path: pathlib.Path, file: FileInfo) -> bool:
   raw = path.read_bytes()
   if file.sha256 and hashlib.sha256(raw).hexdigest() == file.sha256:
@@ -225,6 +233,7 @@ def download(name: str, cache_dir: str | os.PathLike | None = None,
       tmp = pathlib.Path(tmp)
       try:
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as r:
+          _check_redirect(url, r.geturl())
           while chunk := r.read(1 << 20):
             out.write(chunk)
         if not _matches_pin(tmp, file):
@@ -313,19 +322,22 @@ def load(name: str, data_dir: str | None = None,
   dataset = info(name)
   if dataset.packaged:
     return read_folder(name, packaged_dir(name))
+  if data_dir and not pathlib.Path(data_dir).expanduser().is_dir():
+    raise DataError(f"--data_dir {data_dir} is not a folder (mistyped?)")
   for folder in candidate_dirs(dataset, data_dir, cache_dir):
     if folder.is_dir() and _find_all(folder, dataset) is not None:
       return read_folder(name, folder)
+  searched = ", ".join(map(str, candidate_dirs(dataset, data_dir, cache_dir)))
   try:
     if not download_ok:
-      raise DatasetUnavailable(f"{name} is not on disk and downloads are off")
+      raise DatasetUnavailable("downloads are off")
     return read_folder(name, download(name, cache_dir, mirrors))
   except DatasetUnavailable as e:
     if name == "mnist" and fallback_to_sample:
       logging.warning(
-          "\n%s\n!! MNIST is not available (%s).\n!! FALLING BACK to the embedded "
+          "\n%s\n!! MNIST is not available (not in %s; %s).\n!! FALLING BACK to the embedded "
           "mnist_sample: 8,000 train / 2,000 test real MNIST digits.\n"
-          "!! Results are NOT comparable to full-MNIST results.\n%s", "!" * 72, e, "!" * 72)
+          "!! Results are NOT comparable to full-MNIST results.\n%s", "!" * 72, searched, e,
+          "!" * 72)
       return load("mnist_sample")
-    searched = ", ".join(map(str, candidate_dirs(dataset, data_dir, cache_dir)))
     raise DatasetUnavailable(f"{name} not found (searched {searched}) and {e}") from None

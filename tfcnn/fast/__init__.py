@@ -28,11 +28,13 @@ def make_runner(state, run: RunConfig, images: np.ndarray, labels: np.ndarray,
   unit_fn = (tf.function(step.unit_gradients, jit_compile=True) if run.jit_compile
              else step.unit_gradients)
   stop = run.nonfinite == "stop"
+  # More shards than a batch has units would only idle.
+  shard_count = min(run.batch_shards, -(-state.config.batch_size // state.unit_size))
   if distribute.is_distributed(state.strategy):
     step_fn = functools.partial(step.train_step, state, unit_fn=unit_fn, summaries=summaries)
     return runners.DistributedRunner(state, images, labels, step_fn, stop)
-  if run.batch_shards > 1 and not run.jit_compile:
-    step_fn = functools.partial(shards.sharded_train_step, state, shards=run.batch_shards,
+  if shard_count > 1 and not run.jit_compile:
+    step_fn = functools.partial(shards.sharded_train_step, state, shards=shard_count,
                                 unit_fn=unit_fn, summaries=summaries)
   else:
     step_fn = functools.partial(step.train_step, state, unit_fn=unit_fn, summaries=summaries)

@@ -21,11 +21,17 @@ import dataclasses
 import os
 
 import tensorflow as tf
+from absl import logging
 
 from tfcnn import spec
 from tfcnn.errors import ConfigError
 from tfcnn.layers import BatchNorm
 from tfcnn.training.config import TrainConfig, unit_size_for
+
+
+# Shards asked for beyond this many per core are cut back: each is a chain of
+# operations with a thread of its own.
+MAX_SHARDS_PER_CORE = 4
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,7 +105,8 @@ def plan(config: TrainConfig, cores: int | None = None, shards: int | None = Non
 
   On one CPU device of `cores` cores (default: :func:`cpu_cores`), one shard
   per core, but no more than a batch has units; one inter-op thread per
-  shard, one intra-op thread. With several devices (replicas share the
+  shard, one intra-op thread. Shards asked for are cut back to the units of
+  a batch and :data:`MAX_SHARDS_PER_CORE` per core. With several devices (replicas share the
   cores) or a GPU: one shard, TensorFlow's threads. `shards`, `inter_op` and
   `intra_op`, when given, replace the automatic choice (0 threads:
   TensorFlow's choice).
@@ -109,9 +116,16 @@ def plan(config: TrainConfig, cores: int | None = None, shards: int | None = Non
       on a CPU: the weights would depend on the thread count.
   """
   gpu = bool(tf.config.list_physical_devices("GPU"))
+  cores = cpu_cores() if cores is None else cores
   if one_cpu_device and not gpu:
+    units = units_per_batch(config)
     if shards is None:
-      shards = max(1, min(cpu_cores() if cores is None else cores, units_per_batch(config)))
+      shards = max(1, min(cores, units))
+    elif shards > min(units, MAX_SHARDS_PER_CORE * cores):
+      bound = min(units, MAX_SHARDS_PER_CORE * cores)
+      logging.warning("%d batch shards asked for; %d used (a batch of %d has %d units, "
+                      "and %d cores)", shards, bound, config.batch_size, units, cores)
+      shards = bound
     automatic = Plan(Threads(inter_op=shards, intra_op=1), shards)
   else:
     automatic = Plan(Threads(), shards or 1)

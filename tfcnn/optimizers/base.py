@@ -53,6 +53,10 @@ class Optimizer(tf.Module):
         self._index[key] = len(self.slots)
         self.slots.append(slots)
 
+  def slots_of(self, variable: tf.Variable) -> list[tf.Variable]:
+    """The slot variables of `variable` (after :meth:`build`)."""
+    return self.slots[self._index[variable.ref()]]
+
   def current_learning_rate(self) -> tf.Tensor:
     """The learning rate the next step will use."""
     return self.learning_rate(self.step)

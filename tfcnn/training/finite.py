@@ -22,3 +22,29 @@ def all_finite(tensors: Sequence[tf.Tensor]) -> tf.Tensor:
   if context is not None and context.num_replicas_in_sync > 1:
     total = context.all_reduce(tf.distribute.ReduceOp.SUM, total)
   return tf.equal(total, 0.0)
+
+
+def apply_keeping_finite(optimizer, gradients: Sequence[tf.Tensor],
+                         variables: Sequence[tf.Variable]) -> tf.Tensor:
+  """Applies `gradients`; if any updated weight is NaN or Inf (finite
+  gradients times a huge learning rate can overflow), puts the weights, the
+  optimiser's slots and its step back, and returns False.
+
+  The copies cost one read of the weights and slots per step: small beside
+  the forward and backward passes of these networks.
+  """
+  slots = [s for v in variables for s in optimizer.slots_of(v)]
+  kept = list(variables) + slots
+  old = [tf.identity(v.read_value()) for v in kept]
+  with tf.control_dependencies(old):
+    optimizer.apply(gradients, variables)
+  with tf.control_dependencies([optimizer.step.read_value()]):
+    ok = all_finite(list(variables))
+
+  def put_back():
+    for variable, value in zip(kept, old):
+      variable.assign(value)
+    optimizer.step.assign_sub(1)
+    return tf.constant(False)
+
+  return tf.cond(ok, lambda: tf.constant(True), put_back)

@@ -50,10 +50,10 @@ class NonFiniteGuard(Watcher):
                f"(after step {state.step_count()})")
       last = self.manager.latest_checkpoint or "none yet"
       raise TrainingDiverged(
-          f"non-finite loss or gradient at {where}; stopped without saving, the last good "
-          f"checkpoint ({last}) is kept; lower the learning rate, or pass "
+          f"non-finite loss, gradient or weight at {where}; stopped without saving, the last "
+          f"good checkpoint ({last}) is kept; lower the learning rate, or pass "
           "--nonfinite=skip to skip such batches")
-    logging.warning("skipped %d batch(es) with a non-finite loss or gradient so far",
+    logging.warning("skipped %d batch(es) with a non-finite loss, gradient or weight so far",
                     state.skipped_count())
 
 

@@ -13,6 +13,7 @@ a function of (seed, epoch); so a resumed run continues exactly where the
 checkpoint was taken.
 """
 
+import contextlib
 import json
 import os
 import pathlib
@@ -23,9 +24,9 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from tfcnn import export, fast
+from tfcnn import export, fast, geometry
 from tfcnn.data import pipeline, sources
-from tfcnn.errors import ConfigError
+from tfcnn.errors import ConfigError, ShapeError
 from tfcnn.training import distribute, hooks as hooks_lib, results as results_lib, workdir as \
     workdir_lib
 from tfcnn.training.config import RunConfig, TrainConfig
@@ -135,21 +136,31 @@ def train(config: TrainConfig, workdir: str | os.PathLike,
   workdir.mkdir(parents=True, exist_ok=True)
   strategy = strategy or tf.distribute.get_strategy()
   chief = distribute.is_chief(strategy)
+  with (workdir_lib.Lock(workdir) if chief else contextlib.nullcontext()):
+    return _train_locked(config, run, workdir, dataset, hooks if chief else (), strategy, chief)
+
+
+def _train_locked(config: TrainConfig, run: RunConfig, workdir: pathlib.Path,
+                  dataset: sources.Dataset | None, hooks: Sequence[Hook],
+                  strategy: tf.distribute.Strategy, chief: bool) -> dict:
+  """:func:`train`, once this process holds the workdir (or is not the chief)."""
+  # Everything is checked before anything is written: a refused run leaves
+  # the workdir as it found it.
   if chief:
     workdir_lib.check_config(workdir, config)
-    workdir_lib.write_run(workdir, run)
-  else:
-    hooks = ()
-
   dataset, (train_x, train_y), (val_x, val_y), (test_x, test_y) = prepare_data(
       config, dataset, run)
   steps = _steps_per_epoch(config, len(train_x), distribute.is_distributed(strategy))
   state = TrainState(config, dataset.image_shape, steps, strategy=strategy)
+  _check_outputs(state, len(dataset.class_names))
   # Numbered by save count, never by step: a save never overwrites the
   # checkpoint the state file points to.
   ckpt_dir = workdir / "ckpt" if chief else workdir / f".worker{distribute.task_id(strategy)}-ckpt"
+  workdir_lib.restore(state, workdir / "ckpt", owner=chief)
+  if chief:
+    workdir_lib.remove_leftovers(workdir)
+    workdir_lib.write_configs(workdir, config, run)
   manager = tf.train.CheckpointManager(state.checkpoint, str(ckpt_dir), max_to_keep=3)
-  workdir_lib.restore(state, workdir / "ckpt")
   for hook in hooks:
     hook.on_train_begin(state)
   summaries = next((h.step_summaries for h in hooks if getattr(h, "step_summaries", None)),
@@ -190,6 +201,18 @@ def train(config: TrainConfig, workdir: str | os.PathLike,
   if not chief:
     shutil.rmtree(ckpt_dir, ignore_errors=True)
   return results
+
+
+def _check_outputs(state: TrainState, classes: int) -> None:
+  """The model must end in one logit per class."""
+  rows = geometry.layer_geometry(state.model.layers, state.input_shape)
+  shape = tuple(rows[-1].output_shape)
+  if shape != (classes,):
+    raise ShapeError(f"model {state.model.spec!r} ends in outputs of shape {shape}, but "
+                     f"the loss needs one logit per class, ({classes},): end the spec with "
+                     f"flatten-dense{classes}" if len(shape) > 1 else
+                     f"model {state.model.spec!r} ends in {shape[0]} outputs, but the dataset "
+                     f"has {classes} classes: end the spec with dense{classes}")
 
 
 def _finish(state: TrainState, workdir: pathlib.Path, dataset: sources.Dataset,

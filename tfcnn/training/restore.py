@@ -6,8 +6,8 @@ import pathlib
 import tensorflow as tf
 
 from tfcnn import model as model_lib, spec
-from tfcnn.errors import CheckpointError
-from tfcnn.training import results as results_lib
+from tfcnn.errors import CheckpointError, ConfigError
+from tfcnn.training import workdir as workdir_lib
 
 
 def load_model(workdir: str | os.PathLike,
@@ -19,12 +19,16 @@ def load_model(workdir: str | os.PathLike,
       not fit together.
   """
   workdir = pathlib.Path(workdir)
-  config_path = workdir / "config.json"
-  if not config_path.exists():
+  try:
+    config = workdir_lib.read_config(workdir)
+  except ConfigError as e:
+    raise CheckpointError(str(e)) from None
+  if config is None:
     raise CheckpointError(f"{workdir} is not a training workdir (no config.json)")
-  config = results_lib.read_json(config_path)
+  if not isinstance(config.get("model"), str) or not isinstance(config.get("seed"), int):
+    raise CheckpointError(f"{workdir / 'config.json'} lacks the model spec or the seed")
   net = spec.build(config["model"], seed=config["seed"], input_shape=input_shape)
-  latest = tf.train.latest_checkpoint(str(workdir / "ckpt"))
+  latest = workdir_lib.latest_intact(workdir / "ckpt", rewrite=False)
   if latest is None:
     raise CheckpointError(f"{workdir} has no checkpoint in ckpt/")
   try:

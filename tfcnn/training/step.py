@@ -6,7 +6,8 @@
                        add its loss and gradients to the batch's totals, in order
                    ──► + the gradient of the L1/L2 penalty          apply_update
                    ──► skip the update if any loss or gradient is NaN or Inf
-                   ──► optimiser step, running loss and accuracy
+                   ──► optimiser step (undone if a weight became NaN or Inf),
+                       running loss and accuracy
 
 *Units.* A batch is cut into units of ``state.unit_size`` consecutive
 examples (one unit for small batches: :func:`tfcnn.training.config.unit_size_for`).
@@ -101,8 +102,9 @@ def apply_update(state, totals: Totals, summaries=None) -> tuple[tf.Tensor, tf.T
   """The rest of a step, once a batch's totals are known: penalty, NaN/Inf
   guard, optimiser step, metrics; returns ``(mean loss, finite)``.
 
-  A batch whose loss or gradients are not finite changes nothing but the
-  ``skipped`` counter: the weights never receive NaN or Inf.
+  A batch whose loss, gradients or updated weights are not finite changes
+  nothing but the ``skipped`` counter: the weights never receive NaN or Inf
+  (under ``tf.distribute``, loss and gradients are guarded, not the update).
   """
   model, config = state.model, state.config
   variables = model.trainable_variables
@@ -134,9 +136,11 @@ def apply_update(state, totals: Totals, summaries=None) -> tuple[tf.Tensor, tf.T
     return loss, finite
 
   def update():
-    state.optimizer.apply(gradients, variables)   # the optimiser's step: w -= lr * ...
-    record()
-    return tf.constant(True)
+    # The optimiser's step (w -= lr * ...), undone if it made a weight NaN or Inf.
+    applied = finite_lib.apply_keeping_finite(state.optimizer, gradients, variables)
+    record(mask=applied)
+    state.skipped.assign_add(1 - tf.cast(applied, tf.int64))
+    return applied
 
   def skip():
     state.skipped.assign_add(1)
