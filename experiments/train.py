@@ -58,6 +58,9 @@ _CHECKPOINT_EVERY = flags.DEFINE_integer("checkpoint_every_steps", 0,
 _LOG_EVERY = flags.DEFINE_integer("log_every_steps", 200, "Progress line every N steps.",
                                   lower_bound=1)
 _DOWNLOAD = flags.DEFINE_boolean("download", True, "Download missing datasets.")
+_VERIFY_DATA = flags.DEFINE_boolean(
+    "verify_data", True, "Refuse dataset files that match none of the dataset's pinned SHA-256 "
+    "sums; false: train on your own copy anyway (results.json records it).")
 _COMPUTE_DTYPE = flags.DEFINE_enum("compute_dtype", "float32", ["float32", "bfloat16"],
                                    "Compute precision; weights stay float32.")
 _UNIT_SIZE = flags.DEFINE_integer("unit_size", 0,
@@ -132,7 +135,8 @@ def run_from_flags(batch_shards: int) -> training.RunConfig:
       batch_shards=batch_shards, steps_per_call=_STEPS_PER_CALL.value,
       jit_compile=_JIT_COMPILE.value, log_every_steps=_LOG_EVERY.value,
       checkpoint_every_steps=_CHECKPOINT_EVERY.value, nonfinite=_NONFINITE.value,
-      data_dir=_DATA_DIR.value, download=_DOWNLOAD.value).validate()
+      data_dir=_DATA_DIR.value, download=_DOWNLOAD.value,
+      verify_data=_VERIFY_DATA.value).validate()
 
 
 def default_workdir(config: training.TrainConfig) -> str:
@@ -149,7 +153,8 @@ def main(argv: list[str]) -> None:
   config = config_from_flags()
   # Loading runs no TensorFlow: the thread pools (sized for this model on
   # these images) and a multi-worker strategy must come before anything that does.
-  dataset = sources.load(config.dataset, data_dir=_DATA_DIR.value, download_ok=_DOWNLOAD.value)
+  dataset = sources.load(config.dataset, data_dir=_DATA_DIR.value, download_ok=_DOWNLOAD.value,
+                         verify=_VERIFY_DATA.value)
   plan = common.configure_threads(
       _INTER_OP_THREADS, _INTRA_OP_THREADS, _BATCH_SHARDS, config,
       one_cpu_device=_STRATEGY.value != "multi_worker" and _NUM_CPU_DEVICES.value <= 1)

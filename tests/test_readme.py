@@ -30,7 +30,8 @@ def test_thread_plan_example_runs_first_thing_in_a_fresh_process():
 def test_readme_names_only_flags_that_exist():
   # The scripts share flag names, so they cannot all be imported into one process:
   # read the definitions from their source instead.
-  scripts = (README.parent / "experiments").glob("*.py")
+  scripts = [*(README.parent / "experiments").glob("*.py"),
+             *(README.parent / "benchmarks").glob("*.py")]
   defined = {"flagfile", "helpfull", "helpshort"}   # absl's own
   defined |= {"logdir", "samples_per_plugin"}       # tensorboard's, in its command line
   for script in scripts:

@@ -16,7 +16,8 @@ PACKAGE = pathlib.Path(tfcnn.__file__).parent
 
 
 def test_no_pickle_anywhere_in_the_library_or_scripts():
-  for path in list(PACKAGE.rglob("*.py")) + list((PACKAGE.parent / "experiments").rglob("*.py")):
+  for path in [*PACKAGE.rglob("*.py"), *(PACKAGE.parent / "experiments").rglob("*.py"),
+               *(PACKAGE.parent / "benchmarks").rglob("*.py")]:
     text = path.read_text()
     assert not re.search(r"\bimport pickle\b|\bpickle\.|allow_pickle\s*=\s*True", text), path
 

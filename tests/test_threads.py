@@ -20,11 +20,12 @@ def _python(code: str) -> subprocess.CompletedProcess:
                         env={"PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"})
 
 
-@pytest.mark.parametrize("script", ["train", "benchmark", "reproducibility"])
+@pytest.mark.parametrize("script", ["experiments.train", "benchmarks.benchmark",
+                                    "experiments.reproducibility"])
 def test_sizes_set_before_anything_runs_are_the_ones_in_force(script):
   # Importing the library and a script (its flags) must not start TensorFlow.
   result = _python(f"""
-      import experiments.{script}
+      import {script}
       import tensorflow as tf
       from tfcnn.fast import threads
       threads.configure(threads.Threads(inter_op=1, intra_op=1))

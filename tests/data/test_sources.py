@@ -85,8 +85,12 @@ def test_a_corrupt_file_on_disk_is_an_error_never_a_fallback(served, tmp_path):
   arrays, _, url = served
   folder = fake.write_folder(tmp_path / "mine", arrays)
   (folder / "train-images-idx3-ubyte.gz").write_bytes(b"garbage")
-  with pytest.raises(DataError, match="train-images-idx3-ubyte.gz: bad IDX magic"):
+  with pytest.raises(DataError, match="train-images-idx3-ubyte.gz: matches none of the pinned"):
     data.load("mnist", data_dir=str(folder), cache_dir=tmp_path / "cache", mirrors=(url,))
+  # Unverified, it is still parsed and refused, naming the problem.
+  with pytest.raises(DataError, match="train-images-idx3-ubyte.gz: bad IDX magic"):
+    data.load("mnist", data_dir=str(folder), cache_dir=tmp_path / "cache", mirrors=(url,),
+              verify=False)
 
 
 def test_data_dir_wins_over_cache_and_env_var_is_honoured(served, tmp_path, monkeypatch):
@@ -109,8 +113,10 @@ def test_inconsistent_files_are_errors(served, tmp_path, mutate, message):
   arrays = dict(served[0])
   mutate(arrays)
   folder = fake.write_folder(tmp_path / "mine", arrays)
-  with pytest.raises(DataError, match=message):
+  with pytest.raises(DataError, match="matches none of the pinned"):
     data.load("mnist", data_dir=str(folder))
+  with pytest.raises(DataError, match=message):   # one's own files are still checked
+    data.load("mnist", data_dir=str(folder), verify=False)
 
 
 def test_incomplete_folder_is_an_error(served, tmp_path):
@@ -171,3 +177,20 @@ def test_a_redirect_to_another_host_is_refused(tmp_path, monkeypatch):
 def test_a_mistyped_data_dir_is_named(tmp_path):
   with pytest.raises(DataError, match=f"--data_dir {tmp_path / 'nope'} is not a folder"):
     data.load("mnist", data_dir=str(tmp_path / "nope"))
+
+
+def test_files_on_disk_of_another_dataset_are_refused_unless_told(tmp_path, monkeypatch):
+  # Fashion-MNIST-like files put where MNIST is looked for: they parse, but
+  # match none of MNIST's pins.
+  arrays = fake.make_arrays()
+  pinned = fake.write_folder(tmp_path / "pinned", arrays)
+  monkeypatch.setitem(sources.DATASETS, "mnist", fake.info_for("mnist", pinned, 40, 20))
+  other = dict(arrays, train_images=255 - arrays["train_images"])
+  mine = fake.write_folder(tmp_path / "mine", other)
+  with pytest.raises(DataError, match="matches none of the pinned SHA-256 sums"):
+    data.load("mnist", data_dir=str(mine), download_ok=False, fallback_to_sample=False)
+  ds = data.load("mnist", data_dir=str(mine), download_ok=False, fallback_to_sample=False,
+                 verify=False)
+  assert not ds.verified
+  np.testing.assert_array_equal(ds.train_images, other["train_images"])
+  assert data.load("mnist", data_dir=str(pinned), download_ok=False).verified

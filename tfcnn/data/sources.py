@@ -17,10 +17,11 @@ Verification: a download must match a pinned SHA-256, either of the archive
 as published or of its decompressed IDX content (Debian recompresses the
 archives, so content is what stays the same); it is written to a temporary
 file and renamed into place only when it matches, so the cache never holds a
-partial or corrupt file. A file found on disk is parsed and checked (IDX
-header, length, shapes, label range, counts) and, where a content checksum
-is pinned, checked against it. A corrupt file found on disk is an error
-naming it — never a reason to look elsewhere or to fall back.
+partial or corrupt file. A file found on disk, wherever, is checked against
+the same pins (archive or content; ``verify=False`` opts out for one's own
+copy, and ``Dataset.verified`` records it), then parsed and checked (IDX
+header, length, shapes, label range, counts). A corrupt file found on disk
+is an error naming it — never a reason to look elsewhere or to fall back.
 """
 
 import dataclasses
@@ -80,6 +81,7 @@ class Dataset:
   test_images: np.ndarray
   test_labels: np.ndarray
   class_names: tuple[str, ...]
+  verified: bool = True   # every file matched a pinned SHA-256
 
   @property
   def image_shape(self) -> tuple[int, int, int]:
@@ -275,12 +277,18 @@ def _validate(dataset: DatasetInfo, arrays: dict[str, np.ndarray], source: str) 
     raise DataError(f"{source}: train and test images differ in size")
 
 
-def read_folder(name: str, folder: str | os.PathLike) -> Dataset:
+def read_folder(name: str, folder: str | os.PathLike, verify: bool = True) -> Dataset:
   """Reads and checks the dataset `name` from `folder`.
+
+  Every file must match a pin of `name` (its archive as published, or its
+  decompressed content): files of another dataset, or altered ones, are
+  refused. Without `verify` (one's own copy of a dataset, say) the files
+  are only parsed and checked for shape; ``Dataset.verified`` says which.
 
   Raises:
     DatasetUnavailable: if `folder` has none of its files.
-    DataError: naming the file, if a file is incomplete, malformed or corrupt.
+    DataError: naming the file, if a file is incomplete, malformed, corrupt
+      or matches no pin.
   """
   dataset = info(name)
   folder = pathlib.Path(folder)
@@ -289,16 +297,24 @@ def read_folder(name: str, folder: str | os.PathLike) -> Dataset:
     raise DatasetUnavailable(f"{folder}: no {dataset.name} files")
   arrays = {}
   for role, path in paths.items():
-    data = idx.read_bytes(path)
-    pin = dataset.files[role].content_sha256
-    if pin and hashlib.sha256(data).hexdigest() != pin:
-      raise DataError(f"{path}: content does not match the pinned SHA-256 of "
-                      f"{dataset.name}'s {dataset.files[role].name}; the file is "
-                      "corrupt or from another dataset")
+    raw = path.read_bytes() if verify else b""
+    data = idx.decompress(raw, str(path)) if verify else idx.read_bytes(path)
+    if verify and not _pinned(raw, data, dataset.files[role]):
+      raise DataError(f"{path}: matches none of the pinned SHA-256 sums of {dataset.name}'s "
+                      f"{dataset.files[role].name}: the file is corrupt, altered or from another "
+                      "dataset (to train on your own copy anyway, pass --verify_data=false; "
+                      "results.json records it)")
     arrays[role] = idx.parse(data, str(path))
   _validate(dataset, arrays, str(folder))
   return Dataset(name=dataset.name, source=str(folder), class_names=dataset.class_names,
-                 **arrays)
+                 verified=verify, **arrays)
+
+
+def _pinned(raw: bytes, content: bytes, file: FileInfo) -> bool:
+  """Whether the archive `raw` or its decompressed `content` matches a pin of `file`."""
+  return ((file.sha256 is not None and hashlib.sha256(raw).hexdigest() == file.sha256) or
+          (file.content_sha256 is not None and
+           hashlib.sha256(content).hexdigest() == file.content_sha256))
 
 
 def packaged_dir(name: str = "mnist_sample") -> pathlib.Path:
@@ -308,12 +324,16 @@ def packaged_dir(name: str = "mnist_sample") -> pathlib.Path:
 
 def load(name: str, data_dir: str | None = None,
          cache_dir: str | os.PathLike | None = None, download_ok: bool = True,
-         mirrors: tuple[str, ...] | None = None, fallback_to_sample: bool = True) -> Dataset:
+         mirrors: tuple[str, ...] | None = None, fallback_to_sample: bool = True,
+         verify: bool = True) -> Dataset:
   """Finds (or downloads) and reads the dataset `name`.
 
   When ``mnist`` can be neither found nor downloaded and
   `fallback_to_sample` is set, the embedded ``mnist_sample`` is returned
   instead, with a prominent warning; ``Dataset.name`` says what was used.
+
+  `verify=False` accepts files found on disk that match no pin (downloads
+  are always checked).
 
   Raises:
     DataError: for an unknown name, a corrupt file (never a fallback), or a
@@ -326,7 +346,7 @@ def load(name: str, data_dir: str | None = None,
     raise DataError(f"--data_dir {data_dir} is not a folder (mistyped?)")
   for folder in candidate_dirs(dataset, data_dir, cache_dir):
     if folder.is_dir() and _find_all(folder, dataset) is not None:
-      return read_folder(name, folder)
+      return read_folder(name, folder, verify=verify)
   searched = ", ".join(map(str, candidate_dirs(dataset, data_dir, cache_dir)))
   try:
     if not download_ok:

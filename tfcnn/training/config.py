@@ -123,6 +123,7 @@ class RunConfig:
   nonfinite: str = "stop"          # on a NaN/Inf loss or gradient: "stop" or "skip" the batch
   data_dir: str | None = None
   download: bool = True
+  verify_data: bool = True         # files found on disk must match the dataset's pins
 
   def validate(self) -> "RunConfig":
     """Returns self, or raises ConfigError naming the first bad value."""

@@ -56,7 +56,8 @@ def prepare_data(config: TrainConfig, dataset: sources.Dataset | None = None,
   """Loads the dataset and returns ``(dataset, train, validation, test)`` arrays."""
   if dataset is None:
     run = run or RunConfig()
-    dataset = sources.load(config.dataset, data_dir=run.data_dir, download_ok=run.download)
+    dataset = sources.load(config.dataset, data_dir=run.data_dir, download_ok=run.download,
+                           verify=run.verify_data)
   train_x, train_y = dataset.train_images, dataset.train_labels
   test_x, test_y = dataset.test_images, dataset.test_labels
   if config.train_limit:
@@ -227,6 +228,7 @@ def _finish(state: TrainState, workdir: pathlib.Path, dataset: sources.Dataset,
       "dataset": dataset.name,
       "requested_dataset": config.dataset,
       "dataset_source": dataset.source,
+      "dataset_verified": dataset.verified,
       "model": state.model.spec,
       "num_parameters": summary.num_params,
       "num_trainable_parameters": summary.num_trainable_params,

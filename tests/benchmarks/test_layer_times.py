@@ -2,7 +2,7 @@
 
 import pytest
 
-from experiments.layer_times import layer_times
+from benchmarks.layer_times import layer_times
 from tfcnn import geometry, spec
 
 SPEC = "conv4k3-maxpool2-conv6k3-flatten-dense10"

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from experiments.worker_process import Worker
+from benchmarks.worker_process import Worker
 
 
 class Counter:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from experiments.numpy_mlp import NumpyMLP
+from benchmarks.numpy_mlp import NumpyMLP
 from tfcnn import losses, optimizers, spec
 from tfcnn.data import pipeline, sources
 

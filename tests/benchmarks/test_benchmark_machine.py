@@ -2,7 +2,7 @@
 
 import pytest
 
-from experiments import benchmark_machine
+from benchmarks import benchmark_machine
 
 CPUINFO = """processor\t: 0
 model name\t: Example CPU @ 2.10GHz

@@ -3,7 +3,7 @@
 The seed series trained its numpy MLP 35 epochs over 60,000 images at batch
 500 in 7.3 s on its author's machine. :func:`figures` times tfcnn doing that
 work, per precision and thread setting, and a plain-numpy MLP doing the same
-(:mod:`experiments.numpy_mlp`: the seed's kind of code, timed on this
+(:mod:`benchmarks.numpy_mlp`: the seed's kind of code, timed on this
 machine), each measurement in a fresh process.
 """
 
@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from experiments import benchmark_goals, numpy_mlp
+from benchmarks import benchmark_goals, numpy_mlp
 from tfcnn import fast, training
 from tfcnn.fast import threads
 from tfcnn.data import pipeline, sources
@@ -55,7 +55,7 @@ def time_tfcnn(dataset_name: str, dtype: str, setting: str) -> tuple[float, floa
 
 def time_numpy(dataset_name: str) -> tuple[float, float]:
   """``(seconds, train accuracy in the last epoch)`` of the plain-numpy MLP
-  (:mod:`experiments.numpy_mlp`) doing :func:`time_tfcnn`'s work: 35 epochs
+  (:mod:`benchmarks.numpy_mlp`) doing :func:`time_tfcnn`'s work: 35 epochs
   at batch 500 over the same images in the same orders, float32, Adam,
   images scaled once beforehand (by tfcnn's own :func:`pipeline.scale`, so
   the pixels are the same). numpy's own (OpenBLAS) threads."""

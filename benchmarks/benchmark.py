@@ -12,15 +12,15 @@ side, one intra-op thread), Keras TensorFlow's own. The processes are
 alternated, never run at once. It also trains the `mlp` preset 35 epochs at
 batch 500 (the seed series' figure to beat: 7.3 s), in a fresh process per
 thread setting, and a plain-numpy MLP doing the same work
-(experiments/mlp_figure.py, experiments/numpy_mlp.py: the seed's kind of
+(benchmarks/mlp_figure.py, benchmarks/numpy_mlp.py: the seed's kind of
 code, timed on this machine), alternating them. With --one_core (on by
 default) it also times tfcnn on one core alone (one shard, one thread per
 pool): how well the cores scale, and the rate all of them would give if each
 trained as fast as one core alone does, beside the rate each ratio goal
 needs.
 
-  python -m experiments.benchmark                      # the full table
-  python -m experiments.benchmark --batch_sizes=500 --repeats=1 --images=4000  # quick
+  python -m benchmarks.benchmark                      # the full table
+  python -m benchmarks.benchmark --batch_sizes=500 --repeats=1 --images=4000  # quick
 
 Writes benchmark.json (--out) and prints a table. Benchmarks are not tests:
 figures depend on the machine and on what else it is doing.
@@ -37,8 +37,9 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags, logging
 
-from experiments import (benchmark_goals, benchmark_machine, common, keras_twin,
-                         layer_times, mlp_figure, worker_process)
+from benchmarks import (benchmark_goals, benchmark_machine, keras_twin, layer_times, mlp_figure,
+                        whole_process, worker_process)
+from experiments import common
 from tfcnn import fast, geometry, spec, training
 from tfcnn.fast import threads
 from tfcnn.training import step
@@ -65,7 +66,7 @@ _PHASES = flags.DEFINE_boolean("phases", True, "Per-phase breakdown of tfcnn's s
 _MLP = flags.DEFINE_boolean("mlp", True, "Time the mlp preset, 35 epochs at batch 500.")
 _MLP_NUMPY = flags.DEFINE_boolean(
     "mlp_numpy", True, "With --mlp, also train a plain-numpy MLP doing the same work "
-    "(experiments/numpy_mlp.py), alternating with tfcnn: the seed series' figure came from a "
+    "(benchmarks/numpy_mlp.py), alternating with tfcnn: the seed series' figure came from a "
     "numpy MLP on another machine; this one is timed on this machine.")
 _MLP_THREADS = flags.DEFINE_list(
     "mlp_threads", ["auto", "0", "1"], "Thread settings for the mlp figure, each timed in a "
@@ -82,11 +83,15 @@ _ONE_CORE = flags.DEFINE_boolean(
 _LAYER_TIMES = flags.DEFINE_integer(
     "layer_times", 0, "Also time each layer of the model alone, forward and backward, on one "
     "core, at this batch size (the gradient unit a large batch is split into is a natural "
-    "choice), per precision (experiments/layer_times.py); 0: skip.", lower_bound=0)
+    "choice), per precision (benchmarks/layer_times.py); 0: skip.", lower_bound=0)
 _OUT = flags.DEFINE_string("out", "benchmark.json", "Where to write the JSON results.")
 _SUMMARY_OVERHEAD = flags.DEFINE_boolean(
     "summary_overhead", True, "Measure what TensorBoard logging costs the train step (the "
     "default training configuration, logging as experiments.train does).")
+_WHOLE_PROCESS = flags.DEFINE_integer(
+    "whole_process", 3, "Rounds of whole-process timings (benchmarks/whole_process.py): the "
+    "default job and the main Fashion-MNIST job with and without TensorBoard, and the main job "
+    "against a plain Keras script; 0: skip.", lower_bound=0)
 _ACCURACY_EPOCHS = flags.DEFINE_integer(
     "accuracy_epochs", 0, "Also train tfcnn and Keras this many epochs at each batch size "
     "and precision and compare test accuracy (0: skip).", lower_bound=0)
@@ -171,7 +176,7 @@ class _TfcnnSide:
     return _time(lambda: self.runners[name].run(self.steps))
 
   def layer_times(self, model_spec: str, batch: int, dtype: str) -> list[dict]:
-    """Each layer of `model_spec` timed alone (see :mod:`experiments.layer_times`)."""
+    """Each layer of `model_spec` timed alone (see :mod:`benchmarks.layer_times`)."""
     return layer_times.layer_times(model_spec, (28, 28, 1), batch, dtype)
 
   def phases(self) -> dict:
@@ -335,7 +340,7 @@ def _phases(runner: _TfcnnRunner, steps: int) -> dict:
 
 
 class _Workers:
-  """The run's worker processes (see :mod:`experiments.worker_process`):
+  """The run's worker processes (see :mod:`benchmarks.worker_process`):
   tfcnn's, one per thread plan (TensorFlow fixes the pools per process;
   usually one plan serves every batch size, and one more times tfcnn on one
   core alone), and Keras's. Each starts when first asked for and serves every
@@ -514,6 +519,13 @@ def main(argv: list[str]) -> None:
             f"{figure['dtype']}, threads {figure['threads']}: {figure['seconds']:.2f} s{relative} "
             f"(median of {len(figure['seconds_all'])}; seed series' numpy MLP on its machine: "
             f"{figure['seed_series_seconds']} s)", flush=True)
+  if _WHOLE_PROCESS.value:
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    whole = whole_process.measure(_WHOLE_PROCESS.value, dataset.name, root,
+                                  log=lambda line: print(line, flush=True))
+    report["whole_process"] = whole
+    print(f"whole process, medians of {whole['rounds']}: " + ", ".join(
+        f"{name} {s:.1f} s" for name, s in whole["median_seconds"].items()), flush=True)
   report["goals"] = benchmark_goals.goals(report)
   for goal in report["goals"]:
     needs = ""

@@ -13,7 +13,8 @@ from tfcnn import spec
 
 
 def keras_model(model_spec: str, compute_dtype: str = "float32", jit: str = "false",
-                input_shape: Sequence[int] = (28, 28, 1)):
+                input_shape: Sequence[int] = (28, 28, 1), optimizer: str = "adam",
+                learning_rate: float = 1e-3):
   """A compiled Keras ``Sequential`` twin of `model_spec`.
 
   Args:
@@ -23,6 +24,7 @@ def keras_model(model_spec: str, compute_dtype: str = "float32", jit: str = "fal
     jit: Keras's ``compile(jit_compile=...)``: "false", or "auto" (Keras's
       default, XLA where Keras thinks it helps).
     input_shape: one example's shape.
+    optimizer: "adam" or "rmsprop" (Keras's own, at `learning_rate`).
 
   Raises:
     ValueError: for a layer kind without a Keras twin (never silently left out).
@@ -55,7 +57,8 @@ def keras_model(model_spec: str, compute_dtype: str = "float32", jit: str = "fal
   keras.mixed_precision.set_global_policy(
       "mixed_bfloat16" if compute_dtype == "bfloat16" else "float32")
   model = keras.Sequential(twins)
-  model.compile(optimizer=keras.optimizers.Adam(1e-3),
+  optimizers = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}
+  model.compile(optimizer=optimizers[optimizer](learning_rate),
                 loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                 metrics=["accuracy"], jit_compile="auto" if jit == "auto" else False)
   return model

@@ -5,7 +5,7 @@ import types
 import numpy as np
 import pytest
 
-from experiments import keras_twin
+from benchmarks import keras_twin
 from tfcnn import layers, spec
 
 EVERY_KIND = ("conv8k3s2same:tanh-bn-relu-maxpool2-conv4k3nobias-avgpool2s1same-dropout0.25-"

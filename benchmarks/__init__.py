@@ -1,0 +1,1 @@
+"""Benchmarks: tfcnn against Keras and numpy, and what limits its speed (not installed)."""
