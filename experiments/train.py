@@ -66,7 +66,8 @@ _COMPUTE_DTYPE = flags.DEFINE_enum("compute_dtype", "float32", ["float32", "bflo
 _UNIT_SIZE = flags.DEFINE_integer("unit_size", 0,
                                   "Examples per gradient unit: a batch's gradient is the sum of "
                                   "its units' gradients, added in order (0: half the batch, "
-                                  "8 to 32 examples; the batch size: one unit).", lower_bound=0)
+                                  "8 to 256 examples, 32 at most for float32 conv models; the "
+                                  "batch size: one unit).", lower_bound=0)
 _STEPS_PER_CALL = flags.DEFINE_integer("steps_per_call", 50,
                                        "Train steps per compiled call.", lower_bound=1)
 _JIT_COMPILE = flags.DEFINE_boolean(
@@ -86,7 +87,7 @@ _TENSORBOARD = flags.DEFINE_boolean("tensorboard", True,
                                     "Log to <workdir>/tb and PNGs to <workdir>/images.")
 _SUMMARY_EVERY = flags.DEFINE_integer("summary_every_steps", 100,
                                       "Step scalars every N steps.", lower_bound=1)
-_IMAGES_EVERY = flags.DEFINE_integer("images_every_epochs", 1,
+_IMAGES_EVERY = flags.DEFINE_integer("images_every_epochs", 2,
                                      "Feature maps, filters, histograms every N epochs.",
                                      lower_bound=1)
 _FILTERS_PER_LAYER = flags.DEFINE_integer("filters_per_layer", 4,

@@ -1,5 +1,6 @@
 """TensorBoard logging: event files read back, PNGs checked, a real server queried."""
 
+import dataclasses
 import json
 import socket
 import subprocess
@@ -143,3 +144,18 @@ def test_a_real_tensorboard_server_shows_our_tags(run):
     except subprocess.TimeoutExpired:
       server.kill()
       server.wait()
+
+
+def test_logging_never_changes_what_is_learned(run, tmp_path):
+  # The probes' gradients run in inference mode: no dropout draw, no
+  # batch-norm update; the step's scalars only read.
+  _, _, results, _ = run
+  dropout = dataclasses.replace(CONFIG, model="conv6k3-maxpool2-dropout0.3-flatten-dense10")
+  data = tfcnn.data.load("mnist_sample")
+  images, labels = probes.one_per_class(data.test_images, data.test_labels)
+  logged = training.train(dropout, tmp_path / "logged", dataset=data,
+                          hooks=[TensorBoardLogger(tmp_path / "logged", images, labels)])
+  plain = training.train(dropout, tmp_path / "plain", dataset=data)
+  assert logged["weights_sha256"] == plain["weights_sha256"]
+  assert training.train(CONFIG, tmp_path / "again", dataset=data)["weights_sha256"] == \
+      results["weights_sha256"]

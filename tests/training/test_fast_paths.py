@@ -135,11 +135,21 @@ def test_a_batch_norm_model_takes_the_whole_batch_as_one_unit():
   assert training.TrainState(config, (28, 28, 1), 1).unit_size == 256
 
 
-@pytest.mark.parametrize("batch,unit,expected", [(32, 0, 16), (64, 0, 32), (500, 0, 32),
-                                                 (8, 0, 8), (12, 0, 8), (500, 100, 100),
-                                                 (50, 100, 50)])
-def test_the_unit_size_is_a_function_of_the_learned_configuration(batch, unit, expected):
-  config = dataclasses.replace(CONFIG, batch_size=batch, unit_size=unit)
+@pytest.mark.parametrize("model,dtype,batch,unit,expected", [
+    ("conv4k3-maxpool2-flatten-dense10", "float32", 32, 0, 16),
+    ("conv4k3-maxpool2-flatten-dense10", "float32", 64, 0, 32),
+    ("conv4k3-maxpool2-flatten-dense10", "float32", 500, 0, 32),
+    ("conv4k3-maxpool2-flatten-dense10", "float32", 8, 0, 8),
+    ("conv4k3-maxpool2-flatten-dense10", "float32", 12, 0, 8),
+    ("conv4k3-maxpool2-flatten-dense10", "bfloat16", 500, 0, 250),
+    ("conv4k3-maxpool2-flatten-dense10", "bfloat16", 20000, 0, 256),
+    ("mlp", "float32", 500, 0, 250),
+    ("conv4k3-maxpool2-flatten-dense10", "float32", 500, 100, 100),
+    ("conv4k3-maxpool2-flatten-dense10", "float32", 50, 100, 50)])
+def test_the_unit_size_is_a_function_of_the_learned_configuration(model, dtype, batch, unit,
+                                                                  expected):
+  config = dataclasses.replace(CONFIG, model=model, compute_dtype=dtype, batch_size=batch,
+                               unit_size=unit)
   assert training.TrainState(config, (28, 28, 1), 1).unit_size == expected
 
 

@@ -45,6 +45,10 @@ class InMemoryRunner:
       done += 1
     return done, finite
 
+  def graph(self) -> tf.Graph:
+    """The graph of the compiled multi-step loop (the step inside it)."""
+    return self.steps.get_concrete_function().graph
+
   def run(self, epoch: int, first: int, count: int) -> tuple[int, bool]:
     """Batches ``first .. first + count - 1`` of `epoch`."""
     if epoch not in self._orders:

@@ -17,10 +17,10 @@ SEPARATOR = 1.0
 
 
 def normalize_maps(maps: tf.Tensor) -> tf.Tensor:
-  """Min-max normalises each map of ``[h, w, n]`` to [0, 1] independently."""
+  """Min-max normalises each map of ``[..., h, w, n]`` to [0, 1] independently."""
   maps = tf.cast(maps, tf.float32)
-  low = tf.reduce_min(maps, axis=[0, 1], keepdims=True)
-  high = tf.reduce_max(maps, axis=[0, 1], keepdims=True)
+  low = tf.reduce_min(maps, axis=[-3, -2], keepdims=True)
+  high = tf.reduce_max(maps, axis=[-3, -2], keepdims=True)
   return tf.math.divide_no_nan(maps - low, high - low)
 
 
@@ -35,27 +35,29 @@ def upscale_factor(height: int, min_tile: int) -> int:
 
 
 def tile(maps: tf.Tensor, columns: int | None = None, min_tile: int = 28) -> tf.Tensor:
-  """Tiles ``[h, w, n]`` maps (already in [0, 1]) into one ``[H, W]`` image.
+  """Tiles ``[h, w, n]`` maps (already in [0, 1]) into one ``[H, W]`` image;
+  ``[b, h, w, n]`` into ``[b, H, W]``, one grid per example, in one pass.
 
   Tile ``i`` sits at row ``i // columns``, column ``i % columns``; missing
   tiles of the last row are left at the separator value. Returns float32 in
   [0, 1].
   """
-  h, w, n = maps.shape
+  *lead, h, w, n = maps.shape
+  k = len(lead)
   columns = columns or grid_columns(n)
   rows = math.ceil(n / columns)
   scale = upscale_factor(h, min_tile)
   maps = tf.cast(maps, tf.float32)
-  maps = tf.repeat(tf.repeat(maps, scale, axis=0), scale, axis=1)
+  maps = tf.repeat(tf.repeat(maps, scale, axis=k), scale, axis=k + 1)
   th, tw = h * scale, w * scale
   padding = rows * columns - n
-  maps = tf.concat([maps, tf.fill([th, tw, padding], SEPARATOR)], axis=2)
+  maps = tf.concat([maps, tf.fill([*lead, th, tw, padding], SEPARATOR)], axis=k + 2)
   # Add a 1-pixel separator below and right of every tile, then arrange.
-  maps = tf.pad(maps, [[0, 1], [0, 1], [0, 0]], constant_values=SEPARATOR)
-  maps = tf.reshape(maps, [th + 1, tw + 1, rows, columns])
-  grid = tf.reshape(tf.transpose(maps, [2, 0, 3, 1]), [rows * (th + 1), columns * (tw + 1)])
-  grid = tf.pad(grid, [[1, 0], [1, 0]], constant_values=SEPARATOR)
-  return grid
+  maps = tf.pad(maps, [[0, 0]] * k + [[0, 1], [0, 1], [0, 0]], constant_values=SEPARATOR)
+  maps = tf.reshape(maps, [*lead, th + 1, tw + 1, rows, columns])
+  maps = tf.transpose(maps, [*range(k), k + 2, k, k + 3, k + 1])
+  grid = tf.reshape(maps, [*lead, rows * (th + 1), columns * (tw + 1)])
+  return tf.pad(grid, [[0, 0]] * k + [[1, 0], [1, 0]], constant_values=SEPARATOR)
 
 
 def tile_position(index: int, tile_height: int, tile_width: int, columns: int,
@@ -72,7 +74,8 @@ def to_uint8(image: tf.Tensor) -> tf.Tensor:
 
 
 def feature_map_grid(activations: tf.Tensor, min_tile: int = 28) -> tf.Tensor:
-  """One image of all maps of one example's ``[h, w, c]`` activations."""
+  """One image of all maps of one example's ``[h, w, c]`` activations (or
+  one per example of ``[b, h, w, c]``)."""
   return tile(normalize_maps(activations), min_tile=min_tile)
 
 
@@ -91,6 +94,12 @@ def filter_grid(kernel: tf.Tensor, output_filter: int | None = None,
     maps = kernel[:, :, 0, :]
   else:
     maps = kernel[:, :, :, output_filter]
+  return tile(normalize_maps(maps), min_tile=min_tile)
+
+
+def filter_grids(kernel: tf.Tensor, count: int, min_tile: int = 28) -> tf.Tensor:
+  """``[count, H, W]``: :func:`filter_grid` of output filters 0 .. count - 1, in one pass."""
+  maps = tf.transpose(kernel[:, :, :, :count], [3, 0, 1, 2])
   return tile(normalize_maps(maps), min_tile=min_tile)
 
 

@@ -4,20 +4,22 @@
 
 - ``tb/train``: per-step ``loss``, ``accuracy``, ``learning_rate``,
   ``gradient_norm`` (written inside the compiled train step every
-  `summary_every_steps`), gradient histograms (once per epoch), per-epoch
-  ``epoch_loss``, ``epoch_accuracy``, ``images_per_second``, ``skipped_batches``
-  (non-finite batches skipped); weight and
-  activation histograms, ``feature_maps/<layer>`` (one grid per probe image),
-  ``filters/<layer>`` and ``probes`` images — before training, every
-  `images_every_epochs` epochs and at the end; the model summary and the
-  flags as text; the graph of the train step.
+  `summary_every_steps`); per-epoch ``epoch_loss``, ``epoch_accuracy``,
+  ``images_per_second``, ``skipped_batches`` (non-finite batches skipped);
+  before training, every `images_every_epochs` epochs and at the end:
+  histograms of weights, activations and gradients (of the mean loss on the
+  probe images, in inference mode), ``feature_maps/<layer>`` (one grid per
+  probe image), ``filters/<layer>`` and ``probes`` images; the model summary
+  and the flags as text; the graph of the compiled loop that trains (written
+  after the first epoch, once traced; the plain step of
+  :mod:`tfcnn.training.step` is inside it).
 - ``tb/test`` (and ``tb/validation``): per-epoch ``epoch_loss``, ``epoch_accuracy``.
 - ``tb/``: the HParams session (hyper-parameters and final metrics).
 
-The same grids are written as PNG files under ``<workdir>/images/step<N>/``.
+The same grids are written as PNG files under ``<workdir>/images/step<N>/``,
+before training and at its end (every epoch's are in TensorBoard).
 """
 
-import functools
 import json
 import os
 import pathlib
@@ -27,10 +29,10 @@ import numpy as np
 import tensorflow as tf
 from tensorboard.plugins.hparams import api as hp
 
+from tfcnn import losses
 from tfcnn.data import pipeline
 from tfcnn.layers import Conv2D
 from tfcnn.summaries import grids, step_scalars
-from tfcnn.training import step as step_lib
 
 HPARAM_METRICS = ("hparams/test_accuracy", "hparams/test_loss")
 
@@ -55,6 +57,7 @@ class TensorBoardLogger:
     self.image_dir = self.workdir / "images"
     self.probes = pipeline.scale(probe_images)
     self.probe_labels = np.asarray(probe_labels)
+    self.probe_label_tensor = tf.constant(self.probe_labels.astype(np.int32))
     self.hparams = dict(hparams or {})
     self.flags = dict(flags or {})
     self.summary_every_steps = summary_every_steps
@@ -63,7 +66,9 @@ class TensorBoardLogger:
     self.histograms = histograms
     self.write_pngs = write_pngs
     self.min_tile = min_tile
-    self._last_image_step = -1
+    self._last_image_step = self._last_png_step = -1
+    self._last_grids = {}
+    self._graph_written = False
 
   # -- hook ---------------------------------------------------------------------
 
@@ -73,13 +78,15 @@ class TensorBoardLogger:
     self.test_writer = tf.summary.create_file_writer(str(self.logdir / "test"))
     self.validation_writer = None  # created when there is a validation split
     self.session_writer = tf.summary.create_file_writer(str(self.logdir))
-    self.step_summaries = step_scalars.StepSummaries(
-        self.train_writer, self.summary_every_steps,
-        gradient_histograms_every=state.steps_per_epoch if self.histograms else 0)
+    # Only scalars inside the compiled step: histograms there cost seconds of
+    # tracing; gradient histograms are drawn with the images instead.
+    self.step_summaries = step_scalars.StepSummaries(self.train_writer,
+                                                     self.summary_every_steps)
     self._spatial = [i for i, layer in enumerate(state.model.layers) if layer.window]
     self._convs = [i for i, layer in enumerate(state.model.layers) if isinstance(layer, Conv2D)]
-    self._image_fn = tf.function(self._image_summaries,
-                                 input_signature=[tf.TensorSpec([], tf.int64)])
+    # Run eagerly: tracing these few dozen summaries costs seconds, more than
+    # running them eagerly at every epoch end of a typical run.
+    self._image_fn = self._image_summaries
     step = state.step_count()
     if step == 0:
       self._write_run_description(state)
@@ -102,7 +109,12 @@ class TensorBoardLogger:
         tf.summary.scalar("epoch_loss", stats["validation_loss"])
         tf.summary.scalar("epoch_accuracy", stats["validation_accuracy"])
     if stats["epoch"] % self.images_every_epochs == 0:
-      self.log_images(step)
+      self.log_images(step, pngs=False)   # PNG files: at the start and the end only
+    if not self._graph_written and state.step_graph is not None:
+      # The compiled loop that trains (the plain step inside it), traced by now.
+      with self.train_writer.as_default(step=step):
+        tf.summary.graph(state.step_graph())
+      self._graph_written = True
     self.train_writer.flush()
     self.test_writer.flush()
 
@@ -121,14 +133,9 @@ class TensorBoardLogger:
 
   def _write_run_description(self, state) -> None:
     summary = state.model.summary(print_fn=None)
-    # The graph of the plain step (tfcnn.training.step), which the fast
-    # runners wrap: the one a learner reads.
-    plain_step = tf.function(functools.partial(step_lib.train_step, state))
-    graph = plain_step.get_concrete_function(*state.batch_spec()).graph
     with self.train_writer.as_default(step=0):
       tf.summary.text("model_summary", "```\n" + summary.table + "\n```")
       tf.summary.text("flags", "```\n" + json.dumps(self.flags, indent=2, default=str) + "\n```")
-      tf.summary.graph(graph)
     if self.hparams:
       hparams = {k: (v if isinstance(v, (bool, int, float, str)) else str(v))
                  for k, v in self.hparams.items()}
@@ -147,8 +154,7 @@ class TensorBoardLogger:
           tf.transpose(self.probes[..., 0], [1, 2, 0]), min_tile=self.min_tile))[tf.newaxis])
       for i in self._spatial:
         name = model.layers[i].name
-        maps = tf.stack([grids.feature_map_grid(outputs[i][p], self.min_tile)
-                         for p in range(self.probes.shape[0])])
+        maps = grids.feature_map_grid(outputs[i], self.min_tile)   # one grid per probe
         tf.summary.image(f"feature_maps/{name}", grids.to_uint8(maps),
                          max_outputs=self.probes.shape[0])
         result[f"feature_maps_{name}"] = maps
@@ -161,25 +167,36 @@ class TensorBoardLogger:
           count = min(self.filters_per_layer, kernel.shape[3])
           if not count:
             continue
-          images = tf.stack([grids.filter_grid(kernel, j, self.min_tile) for j in range(count)])
+          images = grids.filter_grids(kernel, count, self.min_tile)
         tf.summary.image(f"filters/{layer.name}", grids.to_uint8(images),
                          max_outputs=images.shape[0])
         result[f"filters_{layer.name}"] = images
       if self.histograms:
         for variable in model.variables:
           tf.summary.histogram(f"weights/{_tag(variable.name)}", variable)
+        # Gradients of the mean loss on the probe images, in inference mode
+        # (no dropout draw, no batch-norm update: training is not touched).
+        with tf.GradientTape() as tape:
+          logits = tf.cast(model(self.probes, training=False), tf.float32)
+          loss = tf.reduce_mean(losses.sparse_softmax_cross_entropy(self.probe_label_tensor,
+                                                                     logits))
+        for variable, gradient in zip(model.trainable_variables,
+                                      tape.gradient(loss, model.trainable_variables)):
+          tf.summary.histogram(f"gradients/{_tag(variable.name)}", gradient)
         for layer, output in zip(model.layers, outputs):
           tf.summary.histogram(f"activations/{layer.name}", output)
     return result
 
-  def log_images(self, step: int) -> None:
-    """Writes feature maps, filters and histograms at `step` (once per step)."""
-    if step == self._last_image_step:
+  def log_images(self, step: int, pngs: bool = True) -> None:
+    """Writes feature maps, filters and histograms at `step` (once per step),
+    and the grids as PNG files too if `pngs` (and ``write_pngs``)."""
+    if step != self._last_image_step:
+      self._last_image_step = step
+      self._last_grids = self._image_fn(tf.constant(step, tf.int64))
+    if not (self.write_pngs and pngs) or step == self._last_png_step:
       return
-    self._last_image_step = step
-    result = self._image_fn(tf.constant(step, tf.int64))
-    if not self.write_pngs:
-      return
+    self._last_png_step = step
+    result = self._last_grids
     folder = self.image_dir / f"step{step:08d}"
     folder.mkdir(parents=True, exist_ok=True)
     for name, images in result.items():

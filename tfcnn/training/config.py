@@ -21,8 +21,11 @@ from tfcnn.errors import ConfigError
 
 SCHEDULES = ("constant", "exponential", "cosine")
 
-# The automatic gradient unit: half the batch, between these many examples.
-MIN_AUTO_UNIT, MAX_AUTO_UNIT = 8, 32
+# The automatic gradient unit: half the batch, at least MIN_AUTO_UNIT examples
+# and at most MAX_AUTO_UNIT, or MAX_AUTO_UNIT_CONV_FLOAT32 for float32 models
+# with convolutions, whose large activations are what overflows the caches
+# (figures: docs/performance.md).
+MIN_AUTO_UNIT, MAX_AUTO_UNIT, MAX_AUTO_UNIT_CONV_FLOAT32 = 8, 256, 32
 
 
 def _need(ok: bool, message: str) -> None:
@@ -91,22 +94,26 @@ class TrainConfig:
     return dataclasses.asdict(self)
 
 
-def unit_size_for(config: TrainConfig, has_batch_norm: bool = False) -> int:
+def unit_size_for(config: TrainConfig, has_batch_norm: bool = False,
+                  has_conv: bool = True) -> int:
   """Examples per gradient unit: the batch's gradient is the sum, in order,
   of the gradients of its consecutive units (:mod:`tfcnn.training.step`).
 
-  ``config.unit_size``, or automatically half the batch, at least
-  :data:`MIN_AUTO_UNIT` and at most :data:`MAX_AUTO_UNIT` examples (units of
-  32 run as fast per core as whole batches; two units of 16 let the default
-  batch of 32 use two cores). A model with batch norm takes the whole batch
-  as one unit: its batch statistics are over the batch.
+  ``config.unit_size``, or automatically half the batch (two units: two
+  cores can share a batch), at least :data:`MIN_AUTO_UNIT` examples and at
+  most :data:`MAX_AUTO_UNIT` (:data:`MAX_AUTO_UNIT_CONV_FLOAT32` for a
+  float32 model with convolutions). A model with batch norm takes the whole
+  batch as one unit: its batch statistics are over the batch. All of it
+  follows from what is learned, never from the machine.
   """
   if has_batch_norm:
     return config.batch_size
   if config.unit_size:
     return min(config.unit_size, config.batch_size)
+  cap = MAX_AUTO_UNIT_CONV_FLOAT32 if has_conv and config.compute_dtype == "float32" \
+      else MAX_AUTO_UNIT
   half = -(-config.batch_size // 2)
-  return min(config.batch_size, max(MIN_AUTO_UNIT, min(MAX_AUTO_UNIT, half)))
+  return min(config.batch_size, max(MIN_AUTO_UNIT, min(cap, half)))
 
 
 @dataclasses.dataclass(frozen=True)

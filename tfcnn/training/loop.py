@@ -167,6 +167,7 @@ def _train_locked(config: TrainConfig, run: RunConfig, workdir: pathlib.Path,
   summaries = next((h.step_summaries for h in hooks if getattr(h, "step_summaries", None)),
                    None)
   runner = fast.make_runner(state, run, train_x, train_y, summaries)
+  state.step_graph = getattr(runner, "graph", None)
   evaluate = Evaluator(state, shards=1 if distribute.is_distributed(strategy)
                        else run.batch_shards)
   progress = hooks_lib.Progress(run.log_every_steps, len(train_x))

@@ -32,6 +32,10 @@ class PlainRunner:
     self.step = tf.function(step_fn, input_signature=state.batch_spec())
     self.stop_on_nonfinite = stop_on_nonfinite
 
+  def graph(self) -> tf.Graph:
+    """The compiled step's graph."""
+    return self.step.get_concrete_function().graph
+
   def run(self, epoch: int, first: int, count: int) -> tuple[int, bool]:
     """Batches ``first .. first + count - 1`` of `epoch`."""
     config = self.state.config

@@ -6,12 +6,12 @@ position inside it, the running train metrics and the per-epoch history.
 """
 
 import json
-from typing import Sequence
+from typing import Callable, Sequence
 
 import tensorflow as tf
 
 from tfcnn import metrics, optimizers, spec
-from tfcnn.layers import BatchNorm
+from tfcnn.layers import BatchNorm, Conv2D
 from tfcnn.training.config import TrainConfig, unit_size_for
 
 
@@ -57,8 +57,12 @@ class TrainState:
         model=self.model, optimizer=self.optimizer, epoch=self.epoch,
         position=self.position, history=self.history, skipped=self.skipped,
         train_loss=self.train_loss, train_accuracy=self.train_accuracy)
-    has_batch_norm = any(isinstance(l, BatchNorm) for l in self.model.layers)
-    self.unit_size = unit_size_for(config, has_batch_norm)
+    # The graph of the compiled step loop, once a runner has traced it
+    # (set by the loop; for TensorBoard).
+    self.step_graph: Callable[[], tf.Graph] | None = None
+    layers = self.model.layers
+    self.unit_size = unit_size_for(config, any(isinstance(l, BatchNorm) for l in layers),
+                                   any(isinstance(l, Conv2D) for l in layers))
 
   @property
   def step(self) -> tf.Variable:
