@@ -114,6 +114,7 @@ flags.register_validator("batch_sizes", lambda sizes: all(s.isdigit() and int(s)
 ONE_CORE_PLAN = threads.Plan(threads.Threads(inter_op=1, intra_op=1), batch_shards=1)
 
 _INTER_OP_THREADS, _INTRA_OP_THREADS, _BATCH_SHARDS = common.define_thread_flags()
+flags.adopt_module_key_flags(common)   # so that --help lists the speed flags
 
 
 class _TfcnnRunner:

@@ -47,6 +47,7 @@ _TENSORBOARD = flags.DEFINE_boolean("tensorboard", True, "TensorBoard logs per r
 
 NULL_SEED_OFFSET = 100_000
 _INTER_OP_THREADS, _INTRA_OP_THREADS, _BATCH_SHARDS = common.define_thread_flags()
+flags.adopt_module_key_flags(common)   # so that --help lists the speed flags
 FLAG_NAMES = common.flag_names(globals())   # all of the above, recorded with the study
 
 

@@ -100,6 +100,7 @@ _HISTOGRAMS = flags.DEFINE_boolean("histograms", True,
                                    "Histograms of weights, gradients, activations.")
 
 _INTER_OP_THREADS, _INTRA_OP_THREADS, _BATCH_SHARDS = common.define_thread_flags()
+flags.adopt_module_key_flags(common)   # so that --help lists the speed flags
 FLAG_NAMES = common.flag_names(globals())   # all of the above, recorded with each run
 
 

@@ -38,3 +38,32 @@ def test_readme_names_only_flags_that_exist():
     defined |= set(re.findall(r'DEFINE_\w+\(\s*"(\w+)"', script.read_text()))
   mentioned = set(re.findall(r"--([a-z][a-z_0-9]*)", README.read_text()))
   assert mentioned - defined == set()
+
+
+def test_the_summary_shown_is_what_summary_prints():
+  import tfcnn
+  shown = re.search(r"`model.summary\(\)` of the seed CNN:\n\n```\n(.*?)\n```", README.read_text(),
+                    re.S).group(1)
+  assert shown == tfcnn.build_model("seed_cnn", seed=1).summary(print_fn=None).table
+
+
+def test_the_run_line_shown_has_the_form_the_train_script_prints():
+  text = README.read_text()
+  shown = re.search(r"ends with a line like\n\n```\n(.*?)\n```", text, re.S).group(1)
+  assert re.fullmatch(r"mnist_sample: test accuracy 0\.\d{4}, test loss \d\.\d{4}, weights "
+                      r"[0-9a-f]{12}, workdir runs/mnist_sample-seed_cnn-seed0", shown)
+  script = (README.parent / "experiments" / "train.py").read_text()
+  assert ('print(f"{results[\'dataset\']}: test accuracy {results[\'test_accuracy\']:.4f}, "'
+          in script)
+
+
+def test_the_two_commands_a_newcomer_copies_are_the_ones_ci_runs():
+  blocks = re.findall(r"```bash\n(.*?)```", README.read_text(), re.S)
+  assert blocks[0].strip().endswith('pip install -e ".[test]" && python -m experiments.train')
+  assert blocks[1].strip() == ". .venv/bin/activate && python -m pytest"
+  ci = (README.parent / ".ci" / "run").read_text()
+  assert 'pip install --quiet -e ".[test]"' in ci and "\npython -m pytest\n" in ci
+
+
+def test_the_readme_stays_short():
+  assert len(README.read_text().encode()) <= 12 * 1024

@@ -150,3 +150,11 @@ def test_a_refused_run_leaves_flags_json_as_it_was(tmp_path):
                 "--tensorboard=false")
   assert refused.returncode != 0 and "another configuration" in refused.stderr
   assert (workdir / "flags.json").read_bytes() == before
+
+
+def test_help_lists_the_speed_flags():
+  result = run("experiments.train", "--help")   # (absl's --help exits with 1)
+  assert "Traceback" not in result.stderr
+  for flag in ("--batch_shards", "--inter_op_threads", "--intra_op_threads", "--unit_size",
+               "--steps_per_call"):
+    assert flag in result.stdout, flag
