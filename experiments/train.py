@@ -39,8 +39,14 @@ _AUGMENT_SHIFT = flags.DEFINE_integer("augment_shift", 2,
                                       lower_bound=0, upper_bound=8)
 _L1 = flags.DEFINE_float("l1", 0.0, "L1 penalty on kernels.", lower_bound=0.0)
 _L2 = flags.DEFINE_float("l2", 0.0, "L2 penalty on kernels.", lower_bound=0.0)
-_SEED = flags.DEFINE_integer("seed", 0, "Run seed (initialisation, shuffling, dropout).",
+_SEED = flags.DEFINE_integer("seed", 0, "Run seed: the default of --init_seed and --data_seed.",
                              lower_bound=0, upper_bound=2**31 - 1)
+_INIT_SEED = flags.DEFINE_integer("init_seed", None, "Seed of the initial weights (and dropout "
+                                  "masks); unset: --seed.", lower_bound=0,
+                                  upper_bound=2**31 - 1)
+_DATA_SEED = flags.DEFINE_integer("data_seed", None, "Seed of the example order, augmentation "
+                                  "and validation split; unset: --seed.", lower_bound=0,
+                                  upper_bound=2**31 - 1)
 _WORKDIR = flags.DEFINE_string("workdir", None,
                                "Output folder (default: runs/<dataset>-<model>-seed<seed>).")
 _DETERMINISTIC = flags.DEFINE_boolean("deterministic", False,
@@ -126,7 +132,8 @@ def config_from_flags() -> training.TrainConfig:
       batch_size=_BATCH_SIZE.value, unit_size=_UNIT_SIZE.value, optimizer=_OPTIMIZER.value,
       learning_rate=_LEARNING_RATE.value, momentum=_MOMENTUM.value,
       lr_schedule=_LR_SCHEDULE.value, augment_shift=_AUGMENT_SHIFT.value, l1=_L1.value,
-      l2=_L2.value, seed=_SEED.value, deterministic=_DETERMINISTIC.value,
+      l2=_L2.value, seed=_SEED.value, init_seed=_INIT_SEED.value, data_seed=_DATA_SEED.value,
+      deterministic=_DETERMINISTIC.value,
       validation_fraction=_VALIDATION_FRACTION.value, train_limit=_TRAIN_LIMIT.value,
       test_limit=_TEST_LIMIT.value, compute_dtype=_COMPUTE_DTYPE.value).validate()
 
@@ -142,10 +149,16 @@ def run_from_flags(batch_shards: int) -> training.RunConfig:
 
 
 def default_workdir(config: training.TrainConfig) -> str:
-  """``runs/<dataset>-<model>-seed<seed>``; custom specs are named by a digest."""
+  """``runs/<dataset>-<model>-seed<seed>`` (plus ``-init<s>``, ``-data<s>``
+  when those seeds are given); custom specs are named by a digest."""
   model = config.model if config.model in spec.PRESETS else (
       "spec-" + re.sub(r"[^a-z0-9]+", "_", spec.canonical(config.model))[:40])
-  return f"runs/{config.dataset}-{model}-seed{config.seed}"
+  seeds = f"seed{config.seed}"
+  if config.init_seed is not None:
+    seeds += f"-init{config.init_seed}"
+  if config.data_seed is not None:
+    seeds += f"-data{config.data_seed}"
+  return f"runs/{config.dataset}-{model}-{seeds}"
 
 
 @common.user_errors

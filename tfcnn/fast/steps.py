@@ -37,7 +37,7 @@ class InMemoryRunner:
     finite = tf.constant(True)
     for i in tf.range(count):
       images, labels = pipeline.make_batch(self.images, self.labels, order, first + i,
-                                           config.batch_size, config.seed, epoch,
+                                           config.batch_size, config.order_seed, epoch,
                                            config.augment_shift)
       _, finite = self.step_fn(images, labels)
       if self.stop_on_nonfinite and not finite:
@@ -53,7 +53,7 @@ class InMemoryRunner:
     """Batches ``first .. first + count - 1`` of `epoch`."""
     if epoch not in self._orders:
       self._orders = {epoch: tf.constant(
-          pipeline.epoch_order(len(self.labels), self.state.config.seed, epoch))}
+          pipeline.epoch_order(len(self.labels), self.state.config.order_seed, epoch))}
     done, finite = self.steps(self._orders[epoch], tf.constant(first, tf.int64),
                               tf.constant(count, tf.int64), tf.constant(epoch, tf.int64))
     return int(done), bool(finite)

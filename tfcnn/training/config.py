@@ -56,7 +56,9 @@ class TrainConfig:
   augment_shift: int = 2           # random shifts of up to N pixels (0: none)
   l1: float = 0.0
   l2: float = 0.0
-  seed: int = 0
+  seed: int = 0                    # the default of the two seeds below
+  init_seed: int | None = None     # initial weights (and dropout masks); None: seed
+  data_seed: int | None = None     # example order, augmentation, validation split; None: seed
   deterministic: bool = False
   validation_fraction: float = 0.0
   train_limit: int = 0             # use only the first N training images (0: all)
@@ -81,13 +83,26 @@ class TrainConfig:
     _need(0 <= self.augment_shift <= 8,
           f"augment_shift must be in [0, 8], got {self.augment_shift}")
     _need(self.l1 >= 0 and self.l2 >= 0, f"l1 and l2 must be >= 0, got {self.l1}, {self.l2}")
-    _need(0 <= self.seed < 2**31, f"seed must be in [0, 2**31), got {self.seed}")
+    for name in ("seed", "init_seed", "data_seed"):
+      value = getattr(self, name)
+      _need(value is None or 0 <= value < 2**31, f"{name} must be in [0, 2**31), got {value}")
     _need(0 <= self.validation_fraction < 1,
           f"validation_fraction must be in [0, 1), got {self.validation_fraction}")
     _need(self.train_limit >= 0 and self.test_limit >= 0, "limits must be >= 0")
     _need(self.compute_dtype in ("float32", "bfloat16"),
           f"compute_dtype must be float32 or bfloat16, got {self.compute_dtype!r}")
     return self
+
+  @property
+  def weights_seed(self) -> int:
+    """The seed of the initial weights (and dropout masks): `init_seed`, else `seed`."""
+    return self.seed if self.init_seed is None else self.init_seed
+
+  @property
+  def order_seed(self) -> int:
+    """The seed of the example order, the augmentation and the validation
+    split: `data_seed`, else `seed`."""
+    return self.seed if self.data_seed is None else self.data_seed
 
   def to_dict(self) -> dict:
     """A JSON-serialisable copy."""

@@ -65,7 +65,7 @@ def prepare_data(config: TrainConfig, dataset: sources.Dataset | None = None,
   if config.test_limit:
     test_x, test_y = test_x[:config.test_limit], test_y[:config.test_limit]
   (train_x, train_y), val = pipeline.split_validation(
-      train_x, train_y, config.validation_fraction, config.seed)
+      train_x, train_y, config.validation_fraction, config.order_seed)
   return dataset, (train_x, train_y), val, (test_x, test_y)
 
 
@@ -234,6 +234,8 @@ def _finish(state: TrainState, workdir: pathlib.Path, dataset: sources.Dataset,
       "num_parameters": summary.num_params,
       "num_trainable_parameters": summary.num_trainable_params,
       "seed": config.seed,
+      "init_seed": config.weights_seed,
+      "data_seed": config.order_seed,
       "deterministic": config.deterministic,
       "unit_size": state.unit_size,
       "replicas": state.strategy.num_replicas_in_sync,

@@ -27,7 +27,8 @@ def load_model(workdir: str | os.PathLike,
     raise CheckpointError(f"{workdir} is not a training workdir (no config.json)")
   if not isinstance(config.get("model"), str) or not isinstance(config.get("seed"), int):
     raise CheckpointError(f"{workdir / 'config.json'} lacks the model spec or the seed")
-  net = spec.build(config["model"], seed=config["seed"], input_shape=input_shape)
+  seed = config["seed"] if config.get("init_seed") is None else config["init_seed"]
+  net = spec.build(config["model"], seed=seed, input_shape=input_shape)
   latest = workdir_lib.latest_intact(workdir / "ckpt", rewrite=False)
   if latest is None:
     raise CheckpointError(f"{workdir} has no checkpoint in ckpt/")

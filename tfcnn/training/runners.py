@@ -39,7 +39,7 @@ class PlainRunner:
   def run(self, epoch: int, first: int, count: int) -> tuple[int, bool]:
     """Batches ``first .. first + count - 1`` of `epoch`."""
     config = self.state.config
-    batches = pipeline.train_batches(self.images, self.labels, config.batch_size, config.seed,
+    batches = pipeline.train_batches(self.images, self.labels, config.batch_size, config.order_seed,
                                      epoch, skip=first, shift=config.augment_shift)
     done, finite = 0, True
     for images, labels in batches.take(count):
@@ -84,7 +84,7 @@ class DistributedRunner:
     if self._next != (epoch, first):
       config = self.state.config
       self._iterator = iter(distribute.distributed_batches(
-          self.state.strategy, self.images, self.labels, config.batch_size, config.seed, epoch,
+          self.state.strategy, self.images, self.labels, config.batch_size, config.order_seed, epoch,
           skip=first, shift=config.augment_shift))
     done, finite = self._steps(self._iterator, tf.constant(count, tf.int64))
     done = int(done)

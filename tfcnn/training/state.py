@@ -40,7 +40,8 @@ class TrainState:
     self.strategy = strategy or tf.distribute.get_strategy()
     self.compute_dtype = tf.as_dtype(config.compute_dtype)
     with self.strategy.scope():
-      self.model = spec.build(config.model, seed=config.seed, input_shape=input_shape)
+      self.model = spec.build(config.model, seed=config.weights_seed,
+                              input_shape=input_shape)
       self.optimizer = make_optimizer(config, steps_per_epoch)
       self.optimizer.build(self.model.trainable_variables)
       self.skipped = tf.Variable(0, dtype=tf.int64, trainable=False, name="skipped_batches",
