@@ -29,20 +29,39 @@ def test_tile_layout_separators_and_upscaling():
   assert (grid[top:top + 6, left:left + 8] == grids.SEPARATOR).all()
 
 
-def test_filter_grid_first_layer_and_deeper_layer():
-  kernel = tf.random.stateless_normal([3, 3, 1, 8], seed=[1, 1])
-  first = grids.filter_grid(kernel, min_tile=3)
-  assert first.shape == (1 + 3 * 4, 1 + 3 * 4)   # 8 tiles → 3x3 grid of 3x3 tiles
+def test_weights_are_red_when_positive_blue_when_negative_on_one_scale_per_layer():
+  kernel = np.zeros([3, 3, 1, 2], np.float32)
+  kernel[0, 0, 0, 0], kernel[1, 1, 0, 0], kernel[2, 2, 0, 1] = 0.5, -0.25, -0.5
+  [grid] = grids.weight_grids(tf.constant(kernel), min_tile=3).numpy()
+  assert grid.shape == (1 + 4, 1 + 2 * 4, 3)       # 2 tiles of 3x3 in one row, + separators
+  top, left = grids.tile_position(0, 3, 3, columns=2, scale=1)
+  np.testing.assert_allclose(grid[top, left], grids.POSITIVE_RGB, atol=1e-6)     # +max: red
+  np.testing.assert_allclose(grid[top + 1, left + 1], [(1 + c) / 2 for c in grids.NEGATIVE_RGB],
+                             atol=1e-6)                                           # half blue
+  np.testing.assert_allclose(grid[top, left + 1], [1, 1, 1])                      # zero: white
+  top, left = grids.tile_position(1, 3, 3, columns=2, scale=1)
+  np.testing.assert_allclose(grid[top + 2, left + 2], grids.NEGATIVE_RGB, atol=1e-6)
+  # Separators are black, a colour no weight takes.
+  assert (grid[0] == 0).all() and (grid[:, 0] == 0).all()
+  assert min(grids.POSITIVE_RGB + grids.NEGATIVE_RGB) > 0.05
+
+
+def test_deeper_layers_give_one_grid_per_output_filter_over_its_input_channels():
   deep = tf.random.stateless_normal([3, 3, 16, 4], seed=[1, 2])
-  one = grids.filter_grid(deep, output_filter=2, min_tile=3)
-  assert one.shape == (1 + 4 * 4, 1 + 4 * 4)      # 16 input channels → 4x4
-  np.testing.assert_allclose(one.numpy()[1:4, 1:4],
-                             grids.normalize_maps(deep[:, :, :1, 2]).numpy()[..., 0], atol=1e-6)
-  with pytest.raises(ValueError, match="needs output_filter"):
-    grids.filter_grid(deep)
+  images = grids.weight_grids(deep, count=3, min_tile=3)
+  assert images.shape == (3, 1 + 4 * 4, 1 + 4 * 4, 3)      # 16 input channels → 4x4 tiles
+  scale = float(tf.reduce_max(tf.abs(deep)))
+  np.testing.assert_allclose(images[2, 1, 1].numpy(),
+                             grids.diverging_rgb(deep[0, 0, 0, 2], scale).numpy(), atol=1e-6)
 
 
 def test_png_round_trip():
   image = tf.constant([[0.0, 1.0], [0.5, 0.25]])
   decoded = tf.io.decode_png(grids.encode_png(image)).numpy()[..., 0]
   np.testing.assert_array_equal(decoded, [[0, 255], [128, 64]])
+
+
+def test_rgb_png_round_trip():
+  image = tf.constant([[[1.0, 0.0, 0.5]]])
+  np.testing.assert_array_equal(tf.io.decode_png(grids.encode_png(image)).numpy(),
+                                [[[255, 0, 128]]])

@@ -34,7 +34,8 @@ def upscale_factor(height: int, min_tile: int) -> int:
   return max(1, math.ceil(min_tile / height))
 
 
-def tile(maps: tf.Tensor, columns: int | None = None, min_tile: int = 28) -> tf.Tensor:
+def tile(maps: tf.Tensor, columns: int | None = None, min_tile: int = 28,
+         separator: float = SEPARATOR) -> tf.Tensor:
   """Tiles ``[h, w, n]`` maps (already in [0, 1]) into one ``[H, W]`` image;
   ``[b, h, w, n]`` into ``[b, H, W]``, one grid per example, in one pass.
 
@@ -51,13 +52,13 @@ def tile(maps: tf.Tensor, columns: int | None = None, min_tile: int = 28) -> tf.
   maps = tf.repeat(tf.repeat(maps, scale, axis=k), scale, axis=k + 1)
   th, tw = h * scale, w * scale
   padding = rows * columns - n
-  maps = tf.concat([maps, tf.fill([*lead, th, tw, padding], SEPARATOR)], axis=k + 2)
+  maps = tf.concat([maps, tf.fill([*lead, th, tw, padding], separator)], axis=k + 2)
   # Add a 1-pixel separator below and right of every tile, then arrange.
-  maps = tf.pad(maps, [[0, 0]] * k + [[0, 1], [0, 1], [0, 0]], constant_values=SEPARATOR)
+  maps = tf.pad(maps, [[0, 0]] * k + [[0, 1], [0, 1], [0, 0]], constant_values=separator)
   maps = tf.reshape(maps, [*lead, th + 1, tw + 1, rows, columns])
   maps = tf.transpose(maps, [*range(k), k + 2, k, k + 3, k + 1])
   grid = tf.reshape(maps, [*lead, rows * (th + 1), columns * (tw + 1)])
-  return tf.pad(grid, [[0, 0]] * k + [[1, 0], [1, 0]], constant_values=SEPARATOR)
+  return tf.pad(grid, [[0, 0]] * k + [[1, 0], [1, 0]], constant_values=separator)
 
 
 def tile_position(index: int, tile_height: int, tile_width: int, columns: int,
@@ -79,30 +80,44 @@ def feature_map_grid(activations: tf.Tensor, min_tile: int = 28) -> tf.Tensor:
   return tile(normalize_maps(activations), min_tile=min_tile)
 
 
-def filter_grid(kernel: tf.Tensor, output_filter: int | None = None,
-                min_tile: int = 28) -> tf.Tensor:
-  """Filters of an HWIO kernel as one image.
+# Weights: red for positive, white for zero, blue for negative (ColorBrewer's
+# RdBu ends), one scale per layer; black separators, a colour the map never takes.
+POSITIVE_RGB = (0.70, 0.09, 0.17)
+NEGATIVE_RGB = (0.13, 0.40, 0.67)
+RGB_SEPARATOR = 0.0
 
-  With ``output_filter=None`` the kernel must have one input channel (the
-  first conv layer on grey images): one tile per output filter. Otherwise:
-  one tile per input channel of output filter `output_filter`. Each tile is
-  normalised on its own.
+
+def diverging_rgb(values: tf.Tensor, scale: tf.Tensor) -> tf.Tensor:
+  """``[..., 3]`` colours of `values`: white at 0, :data:`POSITIVE_RGB` at
+  ``+scale`` and beyond, :data:`NEGATIVE_RGB` at ``-scale`` and beyond."""
+  v = tf.clip_by_value(tf.math.divide_no_nan(tf.cast(values, tf.float32), scale), -1.0, 1.0)
+  v = v[..., tf.newaxis]
+  positive, negative = tf.constant(POSITIVE_RGB), tf.constant(NEGATIVE_RGB)
+  return tf.where(v >= 0, 1.0 + v * (positive - 1.0), 1.0 - v * (negative - 1.0))
+
+
+def weight_grids(kernel: tf.Tensor, count: int | None = None, min_tile: int = 28) -> tf.Tensor:
+  """A conv layer's weights as RGB grids ``[images, H, W, 3]``, in
+  :func:`diverging_rgb` colours on one scale for the whole layer (its
+  largest ``|w|``), so that tiles compare in sign and size.
+
+  A kernel with one input channel (the first layer on grey images) gives one
+  image, a tile per output filter; otherwise output filters 0 .. `count` - 1
+  give an image each, a tile per input channel. Tiles in row-major order.
   """
-  if output_filter is None:
-    if kernel.shape[2] != 1:
-      raise ValueError(f"a kernel with {kernel.shape[2]} input channels needs output_filter")
-    maps = kernel[:, :, 0, :]
+  scale = tf.reduce_max(tf.abs(kernel))
+  if kernel.shape[2] == 1:
+    maps = kernel[tf.newaxis, :, :, 0, :]
   else:
-    maps = kernel[:, :, :, output_filter]
-  return tile(normalize_maps(maps), min_tile=min_tile)
-
-
-def filter_grids(kernel: tf.Tensor, count: int, min_tile: int = 28) -> tf.Tensor:
-  """``[count, H, W]``: :func:`filter_grid` of output filters 0 .. count - 1, in one pass."""
-  maps = tf.transpose(kernel[:, :, :, :count], [3, 0, 1, 2])
-  return tile(normalize_maps(maps), min_tile=min_tile)
+    maps = tf.transpose(kernel[:, :, :, :count], [3, 0, 1, 2])
+  rgb = diverging_rgb(maps, scale)
+  return tf.stack([tile(rgb[..., c], min_tile=min_tile, separator=RGB_SEPARATOR)
+                   for c in range(3)], axis=-1)
 
 
 def encode_png(image: tf.Tensor) -> tf.Tensor:
-  """PNG bytes of a [0, 1] float ``[H, W]`` image."""
+  """PNG bytes of a [0, 1] float ``[H, W]`` (grey) or ``[H, W, 3]`` (RGB) image."""
+  if image.shape.rank == 3:
+    return tf.io.encode_png(tf.cast(tf.round(tf.clip_by_value(image, 0.0, 1.0) * 255.0),
+                                    tf.uint8))
   return tf.io.encode_png(to_uint8(image))

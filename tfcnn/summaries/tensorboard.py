@@ -9,7 +9,8 @@
   before training, every `images_every_epochs` epochs and at the end:
   histograms of weights, activations and gradients (of the mean loss on the
   probe images, in inference mode), ``feature_maps/<layer>`` (one grid per
-  probe image), ``filters/<layer>`` and ``probes`` images; the model summary
+  probe image), ``filters/<layer>`` (weights, red positive, blue negative, one
+  scale per layer) and ``probes`` images; the model summary
   and the flags as text; the graph of the compiled loop that trains (written
   after the first epoch, once traced; the plain step of
   :mod:`tfcnn.training.step` is inside it).
@@ -160,15 +161,12 @@ class TensorBoardLogger:
         result[f"feature_maps_{name}"] = maps
       for i in self._convs:
         layer = model.layers[i]
-        kernel = layer.kernel
-        if kernel.shape[2] == 1:
-          images = grids.filter_grid(kernel, None, self.min_tile)[tf.newaxis]
-        else:
-          count = min(self.filters_per_layer, kernel.shape[3])
-          if not count:
-            continue
-          images = grids.filter_grids(kernel, count, self.min_tile)
-        tf.summary.image(f"filters/{layer.name}", grids.to_uint8(images),
+        count = min(self.filters_per_layer, layer.kernel.shape[3])
+        if layer.kernel.shape[2] != 1 and not count:
+          continue
+        images = grids.weight_grids(layer.kernel, count, self.min_tile)   # red +, blue -
+        tf.summary.image(f"filters/{layer.name}",
+                         tf.cast(tf.round(tf.clip_by_value(images, 0.0, 1.0) * 255.0), tf.uint8),
                          max_outputs=images.shape[0])
         result[f"filters_{layer.name}"] = images
       if self.histograms:
