@@ -54,7 +54,13 @@ def main(argv: list[str]) -> None:
   workdir = pathlib.Path(_WORKDIR.value)
   net = training.load_model(workdir)
   config = results_lib.read_json(workdir / "config.json")
-  dataset = sources.load(config["dataset"], data_dir=config.get("data_dir"))
+  # Where the data was: run.json (older workdirs kept it in config.json).
+  run = results_lib.read_json(workdir / "run.json") if (workdir / "run.json").exists() else config
+  dataset = sources.load(config["dataset"], data_dir=run.get("data_dir"),
+                         verify=run.get("verify_data", True))
+  # Logged at the trained model's step, beside training's own images.
+  step = (results_lib.read_json(workdir / "results.json").get("steps", 0)
+          if (workdir / "results.json").exists() else 0)
   out = common.prepare_workdir(_OUT.value or str(workdir / "visualize"))
   test = pipeline.scale(dataset.test_images[:_TEST_LIMIT.value]).numpy()
   labels = dataset.test_labels[:_TEST_LIMIT.value]
@@ -81,7 +87,7 @@ def main(argv: list[str]) -> None:
 
   writer = tf.summary.create_file_writer(str(out / "tb"))
   outputs = net.call_with_outputs(tf.constant(test[chosen]), training=False)
-  with writer.as_default(step=0):
+  with writer.as_default(step=step):
     for i, layer in enumerate(net.layers):
       if not layer.window:
         continue

@@ -25,6 +25,7 @@ def test_trains_writes_the_workdir_and_resumes_instead_of_restarting(tmp_path):
       "intra-op (0: TensorFlow's choice), chosen for conv4k3-maxpool2-flatten-dense10 at " \
       "batch 32" in first.stderr
   assert f"batch shards: {plan.batch_shards}, chosen for " in first.stderr
+  assert f"to look at it: tensorboard --logdir {workdir / 'tb'}" in first.stderr
   assert json.loads((workdir / "run.json").read_text())["batch_shards"] == plan.batch_shards
   assert "batch_shards" not in json.loads((workdir / "config.json").read_text())
   for name in ("flags.json", "config.json", "run.json", "results.json", "ckpt/checkpoint",
@@ -112,6 +113,12 @@ def test_visualize_script_writes_valid_pngs_of_the_expected_sizes(tmp_path):
   assert png_size(out / "top_patches" / "conv_0_filter1.png") == (1 + 2 * 31, 1 + 2 * 31, 1)
   report = json.loads((out / "activation_max.json").read_text())
   assert len(report["conv_0"]["achieved"]) == 4
+  # Logged at the trained model's step (8 batches of 32), not at step 0.
+  from tensorboard.backend.event_processing import event_accumulator
+  events = event_accumulator.EventAccumulator(str(out / "tb"),
+                                              size_guidance={event_accumulator.TENSORS: 0})
+  events.Reload()
+  assert {e.step for tag in events.Tags()["tensors"] for e in events.Tensors(tag)} == {8}
   bad = run("experiments.visualize", f"--workdir={workdir}", "--layers=conv_9")
   assert bad.returncode != 0 and "unknown conv layer(s) conv_9" in bad.stderr
   missing = run("experiments.visualize", f"--workdir={tmp_path / 'nothing'}")

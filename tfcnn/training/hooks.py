@@ -110,37 +110,51 @@ class StopSignal(Watcher):
 
 
 class Progress(Watcher):
-  """A progress line every `every` batches: loss, accuracy, speed, ETA."""
+  """A progress line every `every` batches: loss, accuracy, speed, ETA.
+
+  The speed leaves out the epoch's first call of the step, which in the
+  first epoch also traces and compiles it (counting that made the first ETA
+  about twice too long).
+  """
 
   def __init__(self, every: int, num_examples: int):
     self.every, self.num_examples = every, num_examples
     self.start, self.first = time.perf_counter(), None
+    self._mark = None   # (time, position) after the epoch's first call
 
   def begin_epoch(self, position: int) -> None:
     """Starts the clock for the speed of this epoch."""
-    self.start, self.first = time.perf_counter(), position
+    self.start, self.first, self._mark = time.perf_counter(), position, None
 
   def elapsed(self) -> float:
     """Seconds since :meth:`begin_epoch`."""
     return time.perf_counter() - self.start
 
-  def seen(self, state, position: int) -> int:
-    """Images trained on since :meth:`begin_epoch`."""
+  def seen(self, state, position: int, since: int | None = None) -> int:
+    """Images trained on since :meth:`begin_epoch` (or since batch `since`)."""
     batch = state.config.batch_size
-    return (min(position * batch, self.num_examples) -
-            min((self.first or 0) * batch, self.num_examples))
+    since = self.first or 0 if since is None else since
+    return min(position * batch, self.num_examples) - min(since * batch, self.num_examples)
+
+  def rate(self, state, position: int) -> float:
+    """Images per second this epoch, after its first call if there was one since."""
+    now = time.perf_counter()
+    if self._mark is not None and position > self._mark[1]:
+      return self.seen(state, position, since=self._mark[1]) / max(now - self._mark[0], 1e-9)
+    return self.seen(state, position) / max(now - self.start, 1e-9)
 
   def batches_until_next(self, state, position: int) -> int:
     return self.every - position % self.every
 
   def after(self, state, position: int, finite: bool) -> None:
-    if position % self.every:
-      return
-    config, steps = state.config, state.steps_per_epoch
-    rate = self.seen(state, position) / max(time.perf_counter() - self.start, 1e-9)
-    left = steps * config.epochs - (int(state.epoch) * steps + position)
-    logging.info("epoch %d/%d batch %d/%d step %d: loss %.4f accuracy %.4f, "
-                 "%.0f images/s, ETA %.0f s", int(state.epoch) + 1, config.epochs, position,
-                 steps, state.step_count(), float(state.train_loss.result()),
-                 float(state.train_accuracy.result()), rate,
-                 left * config.batch_size / max(rate, 1e-9))
+    if position % self.every == 0:
+      config, steps = state.config, state.steps_per_epoch
+      rate = self.rate(state, position)
+      left = steps * config.epochs - (int(state.epoch) * steps + position)
+      logging.info("epoch %d/%d batch %d/%d step %d: loss %.4f accuracy %.4f, "
+                   "%.0f images/s, ETA %.0f s", int(state.epoch) + 1, config.epochs, position,
+                   steps, state.step_count(), float(state.train_loss.result()),
+                   float(state.train_accuracy.result()), rate,
+                   left * config.batch_size / max(rate, 1e-9))
+    if self._mark is None:
+      self._mark = (time.perf_counter(), position)
