@@ -1,7 +1,6 @@
 """Grids: per-map normalisation, layout with separators, upscaling, filters."""
 
 import numpy as np
-import pytest
 import tensorflow as tf
 
 from tfcnn.summaries import grids
