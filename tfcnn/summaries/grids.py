@@ -115,9 +115,12 @@ def weight_grids(kernel: tf.Tensor, count: int | None = None, min_tile: int = 28
                    for c in range(3)], axis=-1)
 
 
+def rgb_to_uint8(images: tf.Tensor) -> tf.Tensor:
+  """[0, 1] float ``[..., 3]`` colours → uint8 (rounded)."""
+  return tf.cast(tf.round(tf.clip_by_value(tf.cast(images, tf.float32), 0.0, 1.0) * 255.0),
+                 tf.uint8)
+
+
 def encode_png(image: tf.Tensor) -> tf.Tensor:
   """PNG bytes of a [0, 1] float ``[H, W]`` (grey) or ``[H, W, 3]`` (RGB) image."""
-  if image.shape.rank == 3:
-    return tf.io.encode_png(tf.cast(tf.round(tf.clip_by_value(image, 0.0, 1.0) * 255.0),
-                                    tf.uint8))
-  return tf.io.encode_png(to_uint8(image))
+  return tf.io.encode_png(rgb_to_uint8(image) if image.shape.rank == 3 else to_uint8(image))

@@ -85,9 +85,6 @@ class TensorBoardLogger:
                                                      self.summary_every_steps)
     self._spatial = [i for i, layer in enumerate(state.model.layers) if layer.window]
     self._convs = [i for i, layer in enumerate(state.model.layers) if isinstance(layer, Conv2D)]
-    # Run eagerly: tracing these few dozen summaries costs seconds, more than
-    # running them eagerly at every epoch end of a typical run.
-    self._image_fn = self._image_summaries
     step = state.step_count()
     if step == 0:
       self._write_run_description(state)
@@ -165,24 +162,11 @@ class TensorBoardLogger:
         if layer.kernel.shape[2] != 1 and not count:
           continue
         images = grids.weight_grids(layer.kernel, count, self.min_tile)   # red +, blue -
-        tf.summary.image(f"filters/{layer.name}",
-                         tf.cast(tf.round(tf.clip_by_value(images, 0.0, 1.0) * 255.0), tf.uint8),
+        tf.summary.image(f"filters/{layer.name}", grids.rgb_to_uint8(images),
                          max_outputs=images.shape[0])
         result[f"filters_{layer.name}"] = images
       if self.histograms:
-        for variable in model.variables:
-          tf.summary.histogram(f"weights/{_tag(variable.name)}", variable)
-        # Gradients of the mean loss on the probe images, in inference mode
-        # (no dropout draw, no batch-norm update: training is not touched).
-        with tf.GradientTape() as tape:
-          logits = tf.cast(model(self.probes, training=False), tf.float32)
-          loss = tf.reduce_mean(losses.sparse_softmax_cross_entropy(self.probe_label_tensor,
-                                                                     logits))
-        for variable, gradient in zip(model.trainable_variables,
-                                      tape.gradient(loss, model.trainable_variables)):
-          tf.summary.histogram(f"gradients/{_tag(variable.name)}", gradient)
-        for layer, output in zip(model.layers, outputs):
-          tf.summary.histogram(f"activations/{layer.name}", output)
+        _histograms(model, outputs, self.probes, self.probe_label_tensor)
     return result
 
   def log_images(self, step: int, pngs: bool = True) -> None:
@@ -190,15 +174,38 @@ class TensorBoardLogger:
     and the grids as PNG files too if `pngs` (and ``write_pngs``)."""
     if step != self._last_image_step:
       self._last_image_step = step
-      self._last_grids = self._image_fn(tf.constant(step, tf.int64))
+      # Eagerly: tracing these few dozen summaries would cost seconds, more
+      # than running them at every image step of a typical run.
+      self._last_grids = self._image_summaries(tf.constant(step, tf.int64))
     if not (self.write_pngs and pngs) or step == self._last_png_step:
       return
     self._last_png_step = step
-    result = self._last_grids
-    folder = self.image_dir / f"step{step:08d}"
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, images in result.items():
-      for j in range(images.shape[0]):
-        suffix = (f"_probe{j}_class{int(self.probe_labels[j])}" if name.startswith("feature")
-                  else (f"_filter{j}" if images.shape[0] > 1 else ""))
-        tf.io.write_file(str(folder / f"{name}{suffix}.png"), grids.encode_png(images[j]))
+    _write_pngs(self.image_dir / f"step{step:08d}", self._last_grids, self.probe_labels)
+
+
+def _histograms(model, outputs, probes: tf.Tensor, labels: tf.Tensor) -> None:
+  """Histograms of weights, activations and gradients into the default writer.
+
+  The gradients are of the mean loss on the probe images in inference mode:
+  no dropout draw and no batch-norm update, so training is not touched.
+  """
+  for variable in model.variables:
+    tf.summary.histogram(f"weights/{_tag(variable.name)}", variable)
+  with tf.GradientTape() as tape:
+    logits = tf.cast(model(probes, training=False), tf.float32)
+    loss = tf.reduce_mean(losses.sparse_softmax_cross_entropy(labels, logits))
+  for variable, gradient in zip(model.trainable_variables,
+                                tape.gradient(loss, model.trainable_variables)):
+    tf.summary.histogram(f"gradients/{_tag(variable.name)}", gradient)
+  for layer, output in zip(model.layers, outputs):
+    tf.summary.histogram(f"activations/{layer.name}", output)
+
+
+def _write_pngs(folder: pathlib.Path, images_by_name: dict, probe_labels: np.ndarray) -> None:
+  """Each grid of :meth:`TensorBoardLogger._image_summaries` as a PNG file in `folder`."""
+  folder.mkdir(parents=True, exist_ok=True)
+  for name, images in images_by_name.items():
+    for j in range(images.shape[0]):
+      suffix = (f"_probe{j}_class{int(probe_labels[j])}" if name.startswith("feature")
+                else (f"_filter{j}" if images.shape[0] > 1 else ""))
+      tf.io.write_file(str(folder / f"{name}{suffix}.png"), grids.encode_png(images[j]))
