@@ -30,14 +30,13 @@ def make_runner(state, run: RunConfig, images: np.ndarray, labels: np.ndarray,
   stop = run.nonfinite == "stop"
   # More shards than a batch has units would only idle.
   shard_count = min(run.batch_shards, -(-state.config.batch_size // state.unit_size))
+  plain = functools.partial(step.train_step, state, unit_fn=unit_fn, summaries=summaries)
   if distribute.is_distributed(state.strategy):
-    step_fn = functools.partial(step.train_step, state, unit_fn=unit_fn, summaries=summaries)
-    return runners.DistributedRunner(state, images, labels, step_fn, stop)
+    return runners.DistributedRunner(state, images, labels, plain, stop)
+  step_fn = plain
   if shard_count > 1 and not run.jit_compile:
     step_fn = functools.partial(shards.sharded_train_step, state, shards=shard_count,
                                 unit_fn=unit_fn, summaries=summaries)
-  else:
-    step_fn = functools.partial(step.train_step, state, unit_fn=unit_fn, summaries=summaries)
   if run.steps_per_call > 1:
     return steps.InMemoryRunner(state, images, labels, step_fn, stop)
   return runners.PlainRunner(state, images, labels, step_fn, stop)
