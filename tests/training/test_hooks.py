@@ -23,3 +23,14 @@ def test_without_a_later_call_the_speed_is_the_epochs_whole():
   state = types.SimpleNamespace(config=types.SimpleNamespace(batch_size=10))
   progress.begin_epoch(0)
   assert progress.rate(state, 3) > 0
+
+
+def test_the_speed_of_a_resumed_epoch_counts_from_its_mark(monkeypatch):
+  clock = iter([0.0, 0.0, 10.0, 12.0])   # made, begin_epoch, mark, rate
+  monkeypatch.setattr(hooks.time, "perf_counter", lambda: next(clock))
+  progress = hooks.Progress(every=100, num_examples=10_000)
+  state = types.SimpleNamespace(config=types.SimpleNamespace(batch_size=10))
+  progress.begin_epoch(30)                # resumed at batch 30
+  progress.after(state, 60, True)         # the first call: batches 30-59
+  assert progress.rate(state, 100) == 40 * 10 / 2.0
+  assert progress.seen(state, 100) == 700

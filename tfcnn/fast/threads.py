@@ -25,7 +25,6 @@ from absl import logging
 
 from tfcnn import spec
 from tfcnn.errors import ConfigError
-from tfcnn.layers import BatchNorm, Conv2D
 from tfcnn.training.config import TrainConfig, unit_size_for
 
 
@@ -94,10 +93,7 @@ class Plan:
 
 def units_per_batch(config: TrainConfig) -> int:
   """Gradient units in a full batch of `config` (a batch-norm model: one)."""
-  layers = spec.parse(config.model)
-  unit = unit_size_for(config, any(isinstance(l, BatchNorm) for l in layers),
-                       any(isinstance(l, Conv2D) for l in layers))
-  return -(-config.batch_size // unit)
+  return -(-config.batch_size // unit_size_for(config, spec.parse(config.model)))
 
 
 def plan(config: TrainConfig, cores: int | None = None, shards: int | None = None,

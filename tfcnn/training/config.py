@@ -14,10 +14,12 @@ Scripts build both from flags; library code never reads flags.
 
 import dataclasses
 import math
+from typing import Sequence
 
 from tfcnn import optimizers
 from tfcnn.data import sources
 from tfcnn.errors import ConfigError
+from tfcnn.layers import BatchNorm, Conv2D
 
 SCHEDULES = ("constant", "exponential", "cosine")
 
@@ -109,10 +111,10 @@ class TrainConfig:
     return dataclasses.asdict(self)
 
 
-def unit_size_for(config: TrainConfig, has_batch_norm: bool = False,
-                  has_conv: bool = True) -> int:
-  """Examples per gradient unit: the batch's gradient is the sum, in order,
-  of the gradients of its consecutive units (:mod:`tfcnn.training.step`).
+def unit_size_for(config: TrainConfig, layers: Sequence) -> int:
+  """Examples per gradient unit of `config` with the model's `layers`: the
+  batch's gradient is the sum, in order, of the gradients of its consecutive
+  units (:mod:`tfcnn.training.step`).
 
   ``config.unit_size``, or automatically half the batch (two units: two
   cores can share a batch), at least :data:`MIN_AUTO_UNIT` examples and at
@@ -121,10 +123,11 @@ def unit_size_for(config: TrainConfig, has_batch_norm: bool = False,
   batch as one unit: its batch statistics are over the batch. All of it
   follows from what is learned, never from the machine.
   """
-  if has_batch_norm:
+  if any(isinstance(l, BatchNorm) for l in layers):
     return config.batch_size
   if config.unit_size:
     return min(config.unit_size, config.batch_size)
+  has_conv = any(isinstance(l, Conv2D) for l in layers)
   cap = MAX_AUTO_UNIT_CONV_FLOAT32 if has_conv and config.compute_dtype == "float32" \
       else MAX_AUTO_UNIT
   half = -(-config.batch_size // 2)

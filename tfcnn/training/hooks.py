@@ -133,7 +133,7 @@ class Progress(Watcher):
   def seen(self, state, position: int, since: int | None = None) -> int:
     """Images trained on since :meth:`begin_epoch` (or since batch `since`)."""
     batch = state.config.batch_size
-    since = self.first or 0 if since is None else since
+    since = (self.first or 0) if since is None else since
     return min(position * batch, self.num_examples) - min(since * batch, self.num_examples)
 
   def rate(self, state, position: int) -> float:

@@ -11,7 +11,6 @@ from typing import Callable, Sequence
 import tensorflow as tf
 
 from tfcnn import metrics, optimizers, spec
-from tfcnn.layers import BatchNorm, Conv2D
 from tfcnn.training.config import TrainConfig, unit_size_for
 
 
@@ -61,9 +60,7 @@ class TrainState:
     # The graph of the compiled step loop, once a runner has traced it
     # (set by the loop; for TensorBoard).
     self.step_graph: Callable[[], tf.Graph] | None = None
-    layers = self.model.layers
-    self.unit_size = unit_size_for(config, any(isinstance(l, BatchNorm) for l in layers),
-                                   any(isinstance(l, Conv2D) for l in layers))
+    self.unit_size = unit_size_for(config, self.model.layers)
 
   @property
   def step(self) -> tf.Variable:
