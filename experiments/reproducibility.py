@@ -1,35 +1,47 @@
-r"""Do independent training runs learn the same filters, in the same order?
+r"""Do independent training runs learn the same filters, in the same order — and why not?
 
-Trains one run per seed (plus a repeat of the first seed, to check bitwise
-determinism), compares every pair of runs layer by layer, and writes into
+A designed study (see :mod:`tfcnn.analysis.study`): for each source of
+randomness in --vary (init, data, both, none) and each width in --widths,
+trains --runs runs that differ only in that source, compares every pair of
+runs layer by layer, compares each run with --null_nets untrained networks
+(the null), and follows the statistics through the epochs. Writes into
 --workdir:
 
-  runs/seed<k>/        each run's own workdir (tb/ included: HParams across runs)
-  report.json          every number, per layer and pair
-  report.md            the tables a person reads
-  figures/             matched filters side by side; similarity and CKA heatmaps
+  runs/<run>/          each run's own workdir, with snapshots/ (weights per epoch)
+  report.md            aggregate tables with intervals, nulls and tests; per-pair appendix
+  report.json          every number
+  figures/summary.png  "same filters? same order?" at a glance; per-cell figures beside it
 
-  python -m experiments.reproducibility --runs=3 --epochs=3
+  python -m experiments.reproducibility            # the default study, mnist_sample
 
 Finished runs are not retrained, so an interrupted study resumes where it stopped.
 """
 
 import itertools
 import pathlib
+import sys
 
 import numpy as np
 from absl import app, flags, logging
 
 from experiments import common
 from tfcnn import analysis, spec, summaries, training
-from tfcnn.analysis import figures, seeds as seeds_lib
+from tfcnn.analysis import figures, report as report_lib, snapshots, statistics, study
+from tfcnn.analysis import seeds as seeds_lib
 from tfcnn.data import pipeline, sources
 from tfcnn.errors import ConfigError
 from tfcnn.training import results as results_lib
 
-_RUNS = flags.DEFINE_integer("runs", 3, "Number of independent runs (seeds 1..N).",
-                             lower_bound=2)
-_SEEDS = flags.DEFINE_list("seeds", None, "Explicit seeds (overrides --runs).")
+_VARY = flags.DEFINE_list("vary", ["init", "data", "both", "none"],
+                          f"Sources of randomness to vary, one condition each: "
+                          f"{', '.join(study.CONDITIONS)}.")
+_RUNS = flags.DEFINE_integer("runs", 5, "Runs per condition (seeds 1..N).", lower_bound=2)
+_SEEDS = flags.DEFINE_list("seeds", None, "Explicit seeds (overrides --runs); the first is "
+                           "the one held fixed.")
+_WIDTHS = flags.DEFINE_list("widths", ["1"], "Width factors for the model's filters and "
+                            "hidden units, e.g. 0.5,1,2.")
+_NULL_NETS = flags.DEFINE_integer("null_nets", 4, "Untrained networks for the null.",
+                                  lower_bound=1)
 _EPOCHS = flags.DEFINE_integer("epochs", 3, "Epochs per run.", lower_bound=1)
 _DATASET = flags.DEFINE_enum("dataset", "mnist_sample", list(sources.DATASETS), "Dataset.")
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "Folder with the IDX files.")
@@ -68,30 +80,47 @@ def _seeds() -> list[int]:
   return seeds
 
 
-def _train_runs(workdir: pathlib.Path, dataset, seeds: list[int],
-                batch_shards: int) -> dict[str, dict]:
-  names = [(f"seed{s}", s) for s in seeds] + [(f"seed{seeds[0]}_repeat", seeds[0])]
+def _design() -> list[study.Cell]:
+  try:
+    widths = [float(w) for w in _WIDTHS.value]
+  except ValueError:
+    raise ConfigError(f"--widths must be numbers, got {','.join(_WIDTHS.value)}") from None
+  try:
+    return study.design(_VARY.value, _seeds(), widths)
+  except ValueError as e:
+    raise ConfigError(f"--vary/--seeds/--widths: {e}") from None
+
+
+def _config(run: study.Run) -> training.TrainConfig:
+  return training.TrainConfig(
+      model=spec.widen(_MODEL.value, run.width), dataset=_DATASET.value, epochs=_EPOCHS.value,
+      batch_size=_BATCH_SIZE.value, seed=run.init_seed, init_seed=run.init_seed,
+      data_seed=run.data_seed, deterministic=True, train_limit=_TRAIN_LIMIT.value,
+      test_limit=_TEST_LIMIT.value).validate()
+
+
+def _train(workdir: pathlib.Path, dataset, runs: list[study.Run], batch_shards: int) -> dict:
   results = {}
-  for number, (name, seed) in enumerate(names, 1):
-    run_dir = workdir / "runs" / name
-    config = training.TrainConfig(
-        model=_MODEL.value, dataset=_DATASET.value, epochs=_EPOCHS.value,
-        batch_size=_BATCH_SIZE.value, seed=seed, deterministic=True,
-        train_limit=_TRAIN_LIMIT.value, test_limit=_TEST_LIMIT.value).validate()
-    run = training.RunConfig(batch_shards=batch_shards, data_dir=_DATA_DIR.value).validate()
+  for number, run in enumerate(runs, 1):
+    run_dir, config = workdir / "runs" / run.name, _config(run)
     if (run_dir / "results.json").exists() and (run_dir / "config.json").exists() and \
-        results_lib.read_json(run_dir / "config.json") == config.to_dict():
-      logging.info("run %d/%d (%s): finished earlier, not retrained", number, len(names), name)
-      results[name] = results_lib.read_json(run_dir / "results.json")
+        results_lib.read_json(run_dir / "config.json") == config.to_dict() and \
+        snapshots.path(run_dir / "snapshots", _EPOCHS.value).exists():
+      logging.info("run %d/%d (%s): finished earlier, not retrained", number, len(runs),
+                   run.name)
+      results[run] = results_lib.read_json(run_dir / "results.json")
       continue
-    logging.info("run %d/%d (%s): training %d epochs", number, len(names), name, _EPOCHS.value)
-    hooks = []
+    logging.info("run %d/%d (%s): training %d epochs", number, len(runs), run.name,
+                 _EPOCHS.value)
+    hooks = [snapshots.EpochSnapshots(run_dir / "snapshots")]
     if _TENSORBOARD.value:
       images, labels = summaries.probes.one_per_class(dataset.test_images, dataset.test_labels)
       hooks.append(summaries.TensorBoardLogger(
-          run_dir, images, labels, hparams={**config.to_dict(), "run": name},
+          run_dir, images, labels, hparams={**config.to_dict(), "run": run.name},
           summary_every_steps=100, images_every_epochs=max(1, _EPOCHS.value), histograms=False))
-    results[name] = training.train(config, run_dir, dataset=dataset, hooks=hooks, run=run)
+    results[run] = training.train(
+        config, run_dir, dataset=dataset, hooks=hooks,
+        run=training.RunConfig(batch_shards=batch_shards, data_dir=_DATA_DIR.value).validate())
   return results
 
 
@@ -100,96 +129,84 @@ def _predictions(net, images: np.ndarray) -> np.ndarray:
                          for i in range(0, len(images), 1000)])
 
 
-def _strip(report: dict) -> dict:
-  """The JSON part of a comparison (without the aligned model and matrices)."""
-  return {k: v for k, v in report.items()
-          if k not in ("aligned_model", "activation_correlations")}
+class _Comparisons:
+  """Profiles and comparisons, each computed once and shared by the cells that need it."""
+
+  def __init__(self, workdir: pathlib.Path, probes: np.ndarray):
+    self.workdir, self.probes = workdir, probes
+    self.nets, self.profiles, self.cache = {}, {}, {}
+
+  def net(self, key):
+    if key not in self.nets:
+      if isinstance(key, study.Run):
+        self.nets[key] = training.load_model(self.workdir / "runs" / key.name)
+      else:   # ("untrained", width, j)
+        self.nets[key] = spec.build(spec.widen(_MODEL.value, key[1]),
+                                    seed=NULL_SEED_OFFSET + key[2])
+    return self.nets[key]
+
+  def profile(self, key) -> analysis.Profile:
+    if key not in self.profiles:
+      self.profiles[key] = analysis.profile(self.net(key), self.probes)
+    return self.profiles[key]
+
+  def compare(self, a, b) -> dict:
+    if (a, b) not in self.cache:
+      self.cache[(a, b)] = analysis.compare_profiles(self.profile(a), self.profile(b))
+    return self.cache[(a, b)]
 
 
-def _figures(folder: pathlib.Path, name: str, net_a, net_b, report: dict, probe: np.ndarray):
-  acts_a, acts_b = analysis.outputs(net_a, probe), analysis.outputs(net_b, probe)
-  for entry in report["layers"]:
-    i = entry["index"]
-    matched = entry["activations"]
-    perm = np.asarray(matched["permutation"])
-    kernel_a = net_a.layers[i].kernel.numpy()
-    if kernel_a.shape[2] == 1:   # first layer on grey images: the kernels themselves
-      tiles_a, tiles_b = kernel_a[:, :, 0, :], net_b.layers[i].kernel.numpy()[:, :, 0, :]
-      what = "kernels"
-    else:                        # deeper: what each filter makes of probe image 0
-      tiles_a, tiles_b = acts_a[i][0], acts_b[i][0]
-      what = "maps on probe 0"
-    corr = report["activation_correlations"][i]
-    sims = corr[np.arange(len(perm)), perm]
-    figures.matched_filters(tiles_a, tiles_b, perm, sims,
-                            folder / f"{name}_{entry['name']}_matched_filters.png",
-                            f"{entry['name']} ({what}): {name}")
-    figures.heatmap(corr[:, perm], folder / f"{name}_{entry['name']}_correlation.png",
-                    f"{entry['name']}: activation correlation, B reordered by the matching",
-                    "run B filter (matched order)", "run A filter", vmin=-1, vmax=1)
-  if "cka" in report:
-    layers = report["cka"]["layers"]
-    figures.heatmap(np.array(report["cka"]["linear_matrix"]), folder / f"{name}_cka.png",
-                    f"linear CKA across runs ({name})", "run B layer", "run A layer",
-                    layers, layers)
+def _dynamics(workdir: pathlib.Path, cell: study.Cell, probes: np.ndarray) -> dict:
+  runs = []
+  for run in cell.runs:
+    model = spec.widen(_MODEL.value, run.width)
+    runs.append([analysis.profile(snapshots.load(
+        snapshots.path(workdir / "runs" / run.name / "snapshots", e), model), probes,
+        with_representations=False) for e in range(_EPOCHS.value + 1)])
+  return study.dynamics(runs)
 
 
-def _table(rows: list[list], header: list[str]) -> str:
-  lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-  lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-  return "\n".join(lines)
-
-
-def _markdown(report: dict) -> str:
-  d = report["determinism"]
-  parts = [f"# Reproducibility study: {report['model']} on {report['dataset']}",
-           f"{report['epochs']} epochs per run, seeds {report['seeds']}, probe set "
-           f"{report['probe_size']} test images. Command: `{report['command']}`",
-           "## Determinism",
-           f"Same seed twice: weights {'IDENTICAL' if d['same_seed_identical'] else 'DIFFERENT'} "
-           f"(`{d['sha256'][0][:16]}…`). Different seeds give distinct weights: "
-           f"{d['different_seeds_distinct']}.",
-           "## Seed variation",
-           _table([[f"{s['mean']:.4f}", f"{s['std']:.4f}", f"{s['min']:.4f}", f"{s['max']:.4f}"]
-                   for s in [report["seed_variance"]["test_accuracy"]]],
-                  ["mean test accuracy", "std", "min", "max"]),
-           _table([[p, f"{v:.4f}"] for p, v in report["seed_variance"]["disagreement"].items()],
-                  ["pair", "fraction of test images predicted differently"])]
-  for pair, comp in report["pairs"].items():
-    null = report["null_baseline"]
-    rows = []
-    for entry, base in zip(comp["layers"], null["layers"]):
-      for kind in ("weights", "activations"):
-        s, b = entry[kind], base[kind]
-        rows.append([entry["name"], kind, f"{s['mean']:.3f}", f"{s['median']:.3f}",
-                     f"{s['fraction_above_0.5']:.2f}", f"{s['fraction_above_0.8']:.2f}",
-                     f"{s['fraction_above_0.9']:.2f}",
-                     f"{s['same_order_fraction']:.3f} (chance {s['same_order_chance']:.3f})",
-                     f"{b['mean']:.3f}"])
-    parts += [f"## Filter matching, {pair}",
-              _table(rows, ["layer", "by", "mean", "median", ">0.5", ">0.8", ">0.9",
-                            "same order", "null mean"]),
-              _table([[e["name"], f"{e['weight_distance']['before_alignment']:.3f}",
-                       f"{e['weight_distance']['after_alignment']:.3f}"] for e in comp["layers"]],
-                     ["layer", "‖A−B‖/‖A‖ before alignment", "after alignment"]),
-              f"Permutation check: max |Δ logits| of B after alignment = "
-              f"{comp['permutation_check']['max_abs_logit_change']:.2e}."]
-    if "cka" in comp:
-      parts += [_table([[l["layer"], f"{l['linear_cka']:.3f}", f"{l['rbf_cka']:.3f}",
-                         f"{l['minibatch_cka']:.3f}", f"{l['svcca']:.3f}"]
-                        for l in comp["cka"]["per_layer"]],
-                       ["layer", "linear CKA", "RBF CKA", "minibatch CKA", "SVCCA"]),
-                f"Kornblith sanity test accuracy: {comp['cka']['sanity_accuracy']:.2f}"]
-  parts += ["## Figures", "See `figures/`: `*_matched_filters.png` (A best-matched first, "
-            "B matched, B unmatched), `*_correlation.png`, `*_cka.png`."]
-  return "\n\n".join(parts) + "\n"
+def _analyse_cell(cell: study.Cell, comparisons: _Comparisons, results: dict,
+                  predictions: dict, workdir: pathlib.Path, figures_dir: pathlib.Path) -> dict:
+  runs = list(cell.runs)
+  pairs = {(a, b): comparisons.compare(runs[a], runs[b])
+           for a, b in itertools.combinations(range(len(runs)), 2)}
+  shas = [results[r]["weights_sha256"] for r in runs]
+  accuracies = [results[r]["test_accuracy"] for r in runs]
+  disagreement = {(a, b): seeds_lib.disagreement(predictions[runs[a]], predictions[runs[b]])
+                  for a, b in pairs}
+  entry = {"width": cell.width, "condition": cell.condition,
+           "meaning": study.CONDITIONS[cell.condition],
+           "model": spec.widen(_MODEL.value, cell.width),
+           "runs": [{"name": r.name, "init_seed": r.init_seed, "data_seed": r.data_seed,
+                     "weights_sha256": s, "test_accuracy": acc}
+                    for r, s, acc in zip(runs, shas, accuracies)],
+           "distinct_weights": len(set(shas)),
+           "test_accuracy": {**seeds_lib.accuracy_spread(accuracies),
+                             "interval": list(statistics.bootstrap_interval(accuracies))},
+           "disagreement": {"mean": float(np.mean(list(disagreement.values()))),
+                            "interval": list(statistics.pairwise_interval(disagreement))},
+           "permutation_check": analysis.permutation_check(
+               comparisons.net(runs[1]), pairs[(0, 1)], comparisons.probes),
+           "pairs": {f"{runs[a].name} vs {runs[b].name}": c for (a, b), c in pairs.items()}}
+  if cell.condition == "none":
+    entry["summary"] = study.summarize(pairs, [])
+    return entry
+  nulls = [comparisons.compare(run, ("untrained", cell.width, j))
+           for run in runs for j in range(_NULL_NETS.value)]
+  entry["summary"] = study.summarize(pairs, nulls)
+  logging.info("%s: training dynamics from the snapshots", cell.name)
+  entry["dynamics"] = _dynamics(workdir, cell, comparisons.probes)
+  report_lib.cell_figures(figures_dir, cell.name, comparisons.net(runs[0]),
+                          comparisons.net(runs[1]), pairs[(0, 1)], comparisons.probes)
+  return entry
 
 
 @common.user_errors
 def main(argv: list[str]) -> None:
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-  seeds = _seeds()
+  cells = _design()
   dataset = sources.load(_DATASET.value, data_dir=_DATA_DIR.value)   # runs no TensorFlow
   plan = common.configure_threads(_INTER_OP_THREADS, _INTRA_OP_THREADS, _BATCH_SHARDS,
                                   training.TrainConfig(model=_MODEL.value,
@@ -198,58 +215,34 @@ def main(argv: list[str]) -> None:
   model_name = _MODEL.value if _MODEL.value in spec.PRESETS else "custom"
   workdir = common.prepare_workdir(_WORKDIR.value or f"runs/repro-{_DATASET.value}-{model_name}")
   common.write_flags(workdir, FLAG_NAMES)
-  results = _train_runs(workdir, dataset, seeds, plan.batch_shards)
+  runs = list(dict.fromkeys(r for cell in cells for r in cell.runs))
+  results = _train(workdir, dataset, runs, plan.batch_shards)
 
   test_x = dataset.test_images[:_TEST_LIMIT.value or None]
   probes = pipeline.scale(test_x[:_PROBE_SIZE.value]).numpy()
   test_images = pipeline.scale(test_x).numpy()
-  nets = {s: training.load_model(workdir / "runs" / f"seed{s}") for s in seeds}
-  predictions = {s: _predictions(net, test_images) for s, net in nets.items()}
-
-  first = seeds[0]
-  repeat = results[f"seed{first}_repeat"]["weights_sha256"]
-  shas = [results[f"seed{s}"]["weights_sha256"] for s in seeds]
+  comparisons = _Comparisons(workdir, probes)
+  predictions = {r: _predictions(comparisons.net(r), test_images) for r in runs}
   figures_dir = workdir / "figures"
   figures_dir.mkdir(exist_ok=True)
-  report = {
-      "model": spec.canonical(_MODEL.value), "dataset": results[f"seed{first}"]["dataset"],
-      "epochs": _EPOCHS.value, "seeds": seeds, "probe_size": len(probes),
-      "command": "python -m experiments.reproducibility " + " ".join(argv[0:0] + [
-          f"--{n}={flags.FLAGS[n].value}" for n in ("runs", "epochs", "dataset", "model")]),
-      "determinism": {"same_seed_identical": shas[0] == repeat, "sha256": shas + [repeat],
-                      "different_seeds_distinct": len(set(shas)) == len(shas)},
-      "seed_variance": {
-          "test_accuracy": seeds_lib.accuracy_spread([results[f"seed{s}"]["test_accuracy"]
-                                                      for s in seeds]),
-          "disagreement": {
-              f"seed{a}-seed{b}": seeds_lib.disagreement(predictions[a], predictions[b])
-              for a, b in itertools.combinations(seeds, 2)}},
-      "within_run_cka": analysis.within_run_cka(nets[first], probes),
-      "pairs": {}}
-  for a, b in itertools.combinations(seeds, 2):
-    name = f"seed{a}-seed{b}"
-    logging.info("comparing %s", name)
-    comparison = analysis.compare(nets[a], nets[b], probes)
-    if (a, b) == (seeds[0], seeds[1]):
-      _figures(figures_dir, name, nets[a], nets[b], comparison, probes[:1])
-    report["pairs"][name] = _strip(comparison)
-  untrained = spec.build(_MODEL.value, seed=NULL_SEED_OFFSET + first)
-  report["null_baseline"] = _strip(analysis.compare(nets[first], untrained, probes,
-                                                    with_representations=False))
-  layers = report["within_run_cka"]["layers"]
-  figures.heatmap(np.array(report["within_run_cka"]["linear_matrix"]),
-                  figures_dir / f"seed{first}_within_run_cka.png",
-                  f"linear CKA between layers of run seed{first}", "layer", "layer",
-                  layers, layers)
+  report = {"command": "python -m experiments.reproducibility " + " ".join(sys.argv[1:]),
+            "model": spec.canonical(_MODEL.value), "dataset": _DATASET.value,
+            "epochs": _EPOCHS.value, "batch_size": _BATCH_SIZE.value,
+            "probe_size": len(probes), "null_nets": _NULL_NETS.value,
+            "null_seeds": [NULL_SEED_OFFSET + j for j in range(_NULL_NETS.value)],
+            "cells": {}}
+  for cell in cells:
+    logging.info("analysing %s (%d runs)", cell.name, len(cell.runs))
+    report["cells"][cell.name] = _analyse_cell(cell, comparisons, results, predictions,
+                                               workdir, figures_dir)
+  first = comparisons.net(runs[0])
+  report["within_run_cka"] = analysis.within_run_cka(first, probes)
   results_lib.write_json(workdir / "report.json", report)
-  (workdir / "report.md").write_text(_markdown(report))
-  first_pair = next(iter(report["pairs"].values()))
-  identical = report["determinism"]["same_seed_identical"]
-  print(f"determinism: {'identical' if identical else 'DIFFERENT'}"
-        f"; first conv layer, activations: mean matched correlation "
-        f"{first_pair['layers'][0]['activations']['mean']:.3f}, same order "
-        f"{first_pair['layers'][0]['activations']['same_order_fraction']:.3f}; report: "
-        f"{workdir / 'report.md'}")
+  report_lib.summary_figure(report, figures_dir / "summary.png")
+  (workdir / "report.md").write_text(report_lib.markdown(report))
+  print(report_lib.headline(report))
+  print(f"report: {workdir / 'report.md'}; figures: {figures_dir}; "
+        f"TensorBoard: tensorboard --logdir {workdir / 'runs'}")
 
 
 if __name__ == "__main__":

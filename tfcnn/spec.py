@@ -176,3 +176,24 @@ def build(spec_or_preset: str, seed: int = 0,
   net = model.Sequential(parse(spec_or_preset), seed=seed)
   net.build(input_shape)
   return net
+
+
+def widen(spec_or_preset: str, factor: float) -> str:
+  """The canonical spec with every conv layer's filters and every hidden dense layer's units
+  multiplied by `factor` (rounded, at least 1); the output layer keeps its size.
+
+  Raises:
+    SpecError: for a spec that does not parse or a factor that is not positive.
+  """
+  if not factor > 0:
+    raise SpecError(f"a width factor must be positive, got {factor}")
+  tokens = canonical(spec_or_preset).split("-")
+  last_dense = max((i for i, t in enumerate(tokens) if t.startswith("dense")), default=-1)
+  widened = []
+  for i, token in enumerate(tokens):
+    match = re.match(r"(conv|dense)(\d+)(.*)", token)
+    if match and i != last_dense:
+      size = max(1, int(round(int(match.group(2)) * factor)))
+      token = f"{match.group(1)}{size}{match.group(3)}"
+    widened.append(token)
+  return "-".join(widened)

@@ -124,3 +124,54 @@ def test_sanity_accuracy_and_seed_statistics():
   spread = seeds.accuracy_spread([0.9, 0.92, 0.94])
   assert spread["mean"] == pytest.approx(0.92) and spread["std"] == pytest.approx(0.02)
   assert seeds.disagreement([1, 2, 3, 4], [1, 2, 0, 4]) == 0.25
+
+
+def test_gram_based_measures_equal_the_feature_based_ones(rng):
+  x, y = rng.normal(size=(60, 7, 7, 3)), rng.normal(size=(60, 20))
+  gx, gy = cka.gram(x), cka.gram(y)
+  kx, ky = cka.kernels(gx), cka.kernels(gy)
+  both = cka.compare_kernels(kx, ky)
+  assert both["linear_cka"] == pytest.approx(cka.linear_cka(x, y))
+  assert both["rbf_cka"] == pytest.approx(cka.rbf_cka(x, y))
+  assert both["minibatch_cka"] == pytest.approx(cka.minibatch_cka(x, y))
+  # SVCCA through the Gram matrix = SVCCA through an SVD of the features.
+  flat = x.reshape(60, -1) - x.reshape(60, -1).mean(axis=0)
+  u, s, _ = np.linalg.svd(flat, full_matrices=False)
+  needed = int(np.searchsorted(np.cumsum(s**2) / np.sum(s**2), 0.99) + 1)
+  assert cka.principal_basis(gx, 0.99, 1000)[1] == needed
+  assert both["svcca_needed"][0] == needed and both["svcca_dims"][0] == min(needed, 15)
+
+
+def test_svcca_reports_when_its_cap_cut_directions(rng):
+  x = rng.normal(size=(40, 30))
+  result = cka.svcca_from_grams(cka.gram(x), cka.gram(x @ rng.normal(size=(30, 30))))
+  assert result["cap"] == 10 and result["dims"] == [10, 10]
+  assert min(result["needed"]) > 10
+
+
+def test_unbiased_minibatch_cka_can_be_negative_for_unrelated_representations():
+  values = [cka.minibatch_cka(np.random.default_rng(s).normal(size=(40, 3)),
+                              np.random.default_rng(s + 1000).normal(size=(40, 3)), 20)
+            for s in range(20)]
+  assert min(values) < 0 < max(values)
+
+
+def test_compare_excludes_dead_units_from_live_statistics():
+  net_a = tfcnn.build_model("conv6k3-maxpool2-conv8k3-flatten-dense10", seed=1)
+  net_b = comparison.clone(net_a)
+  for net in (net_a, net_b):
+    net.layers[0].bias.assign(np.array([0, 0, 0, -100, 0, 0], np.float32))  # filter 3: dead
+  images = tfcnn.data.pipeline.scale(tfcnn.data.load("mnist_sample").test_images[:30]).numpy()
+  entry = comparison.compare(net_a, net_b, images)["layers"][0]
+  assert entry["live"] == [5, 5] and entry["activations"]["live_pairs"] == 5
+  assert entry["activations"]["live_mean"] == pytest.approx(1.0)
+  assert entry["activations"]["mean"] == pytest.approx(5 / 6)   # the dead pair correlates 0
+  assert entry["activations"]["same_index_mean"] == pytest.approx(5 / 6)
+
+
+def test_compare_is_plain_json():
+  import json
+  net = tfcnn.build_model("conv6k3-maxpool2-conv8k3-flatten-dense10", seed=1)
+  images = tfcnn.data.pipeline.scale(tfcnn.data.load("mnist_sample").test_images[:20]).numpy()
+  report = comparison.compare(net, tfcnn.build_model(net.spec, seed=2), images)
+  assert json.loads(json.dumps(report)) == report
