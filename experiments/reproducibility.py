@@ -26,7 +26,7 @@ from absl import app, flags, logging
 
 from experiments import common
 from tfcnn import analysis, spec, summaries, training
-from tfcnn.analysis import figures, report as report_lib, snapshots, statistics, study
+from tfcnn.analysis import report as report_lib, snapshots, statistics, study
 from tfcnn.analysis import seeds as seeds_lib
 from tfcnn.data import pipeline, sources
 from tfcnn.errors import ConfigError

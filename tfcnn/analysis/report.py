@@ -25,8 +25,8 @@ def _ci(s: dict) -> str:
 def _null(s: dict) -> str:
   if "null_mean" not in s:
     return "—"
-  p = s["p_value"]
-  return f"{s['null_mean']:.3f} [{s['null_low']:.3f}, {s['null_high']:.3f}], p={p:.3f}"
+  return (f"{s['null_mean']:.3f} [{s['null_low']:.3f}, {s['null_high']:.3f}], "
+          f"z={s['z']:+.1f}, p={s['p_value']:.3f}")
 
 
 def _p(p: float) -> str:
@@ -49,13 +49,13 @@ def _glance(report: dict) -> str:
       s, test = layer["statistics"], layer["same_order_test"]
       linear = cka.get(layer["name"], {}).get("linear_cka")
       rows.append([f"×{cell['width']:g}", cell["condition"], f"{layer['name']} ({layer['filters']})",
-                   _ci(s["matched_activations"]), _null(s["matched_activations"]),
+                   _ci(s["matched_activations"]), _null(s["matched_activations"]).split(", p=")[0],
                    _ci(s["same_index_activations"]),
                    f"{s['same_order_fraction']['mean']:.3f} (1/k={test['chance']:.3f}, "
                    f"p={_p(test['p_value'])})",
                    f"{_ci(linear)}; null {linear['null_mean']:.3f}" if linear else "—"])
   return _table(["width", "varied", "layer (filters)", "matched correlation [95% CI]",
-                 "null (untrained) [range], p", "same index, unmatched",
+                 "null (untrained) [range], z", "same index, unmatched",
                  "same-order fraction (chance, p)", "linear CKA [CI]; null"], rows)
 
 
@@ -151,7 +151,8 @@ def markdown(report: dict) -> str:
            "runs); the null of every pairwise statistic is the same statistic between each "
            f"trained run and {report['null_nets']} untrained networks (seeds "
            f"{report['null_seeds'][0]}…), given as its mean, central 95% range and the "
-           "one-sided empirical p-value of the trained mean (at least 1/(1 + null values)); the same-order test is binomial "
+           "one-sided empirical p-value of the trained mean (at least 1/(1 + null values)) and its "
+           "distance from the null mean in null standard deviations (z); the same-order test is binomial "
            "against chance 1/k.",
            "## The answer at a glance", _glance(report), "![summary](figures/summary.png)"]
   for name, cell in report["cells"].items():
