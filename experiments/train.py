@@ -9,7 +9,6 @@ results.json (and tb/ and images/ for TensorBoard). Running the same command
 again resumes from the latest checkpoint; a finished run is not retrained.
 """
 
-import re
 
 from absl import app, flags, logging
 
@@ -149,16 +148,11 @@ def run_from_flags(batch_shards: int) -> training.RunConfig:
 
 
 def default_workdir(config: training.TrainConfig) -> str:
-  """``runs/<dataset>-<model>-seed<seed>`` (plus ``-init<s>``, ``-data<s>``
-  when those seeds are given); custom specs are named by a digest."""
-  model = config.model if config.model in spec.PRESETS else (
-      "spec-" + re.sub(r"[^a-z0-9]+", "_", spec.canonical(config.model))[:40])
-  seeds = f"seed{config.seed}"
-  if config.init_seed is not None:
-    seeds += f"-init{config.init_seed}"
-  if config.data_seed is not None:
-    seeds += f"-data{config.data_seed}"
-  return f"runs/{config.dataset}-{model}-{seeds}"
+  """``runs/<dataset>-<model>-seed<seed>-<digest>``: the digest is over everything learned
+  (:meth:`TrainConfig.digest`), so two configurations never share a default folder and
+  changing a hyper-parameter starts a new run; custom specs are named ``custom``."""
+  model = config.model if config.model in spec.PRESETS else "custom"
+  return f"runs/{config.dataset}-{model}-seed{config.seed}-{config.digest()}"
 
 
 @common.user_errors

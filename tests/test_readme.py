@@ -51,7 +51,11 @@ def test_the_run_line_shown_has_the_form_the_train_script_prints():
   text = README.read_text()
   shown = re.search(r"ends with a line like\n\n```\n(.*?)\n```", text, re.S).group(1)
   assert re.fullmatch(r"mnist_sample: test accuracy 0\.\d{4}, test loss \d\.\d{4}, weights "
-                      r"[0-9a-f]{12}, workdir runs/mnist_sample-seed_cnn-seed0", shown)
+                      r"[0-9a-f]{12}, workdir (\S+)", shown)
+  from experiments import train
+  from tfcnn import training
+  assert shown.split("workdir ")[1] == train.default_workdir(training.TrainConfig())
+  assert f"--workdir={train.default_workdir(training.TrainConfig())}" in text
   script = (README.parent / "experiments" / "train.py").read_text()
   assert ('print(f"{results[\'dataset\']}: test accuracy {results[\'test_accuracy\']:.4f}, "'
           in script)

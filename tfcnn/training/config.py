@@ -13,10 +13,12 @@ Scripts build both from flags; library code never reads flags.
 """
 
 import dataclasses
+import hashlib
+import json
 import math
 from typing import Sequence
 
-from tfcnn import optimizers
+from tfcnn import optimizers, spec
 from tfcnn.data import sources
 from tfcnn.errors import ConfigError
 from tfcnn.layers import BatchNorm, Conv2D
@@ -109,6 +111,15 @@ class TrainConfig:
   def to_dict(self) -> dict:
     """A JSON-serialisable copy."""
     return dataclasses.asdict(self)
+
+  def digest(self, length: int = 8) -> str:
+    """A short hex digest of everything learned: equal configs, equal digests.
+
+    The model is taken in canonical form, so a preset and its spec agree.
+    """
+    learned = {**self.to_dict(), "model": spec.canonical(self.model)}
+    text = json.dumps(learned, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
 def unit_size_for(config: TrainConfig, layers: Sequence) -> int:
