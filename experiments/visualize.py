@@ -8,7 +8,7 @@ Reads a trained workdir (from experiments.train) and writes PNG grids into
   top_patches/<layer>_filter<f>.png               the k test crops a filter likes most
   activation_max.json                             achieved activation vs the test set's best
 
-  python -m experiments.visualize --workdir=runs/mnist_sample-seed_cnn-seed0
+  python -m experiments.visualize --workdir=runs/mnist_sample-seed_cnn-seed0-35641965
 """
 
 import json
