@@ -24,8 +24,11 @@ def test_seed_cnn_worked_numbers():
   assert rows[4].start == pytest.approx(8.5)
 
 
-def test_summary_prints_a_table(capsys):
-  tfcnn.build_model("seed_cnn").summary()
+def test_summary_shows_as_its_table_once(capsys):
+  summary = tfcnn.build_model("seed_cnn").summary()
+  assert capsys.readouterr().out == ""            # returned, not printed twice in a REPL
+  assert repr(summary) == str(summary) == summary.table
+  print(summary)
   out = capsys.readouterr().out
   assert "receptive field" in out and "18x18" in out and "18,496" in out
   assert "total parameters: 93,322" in out

@@ -70,7 +70,7 @@ def layer_geometry(layers: Sequence[base.Layer],
       rf += (k - 1) * jump
       jump *= s
     result.append(LayerGeometry(
-        index=index, name=layer.name, token=layer.spec_token(),
+        index=index, name=layer.name, token=layer.display_token(),
         output_shape=shape, num_params=layer.num_params(in_shape),
         receptive_field=rf if spatial else None,
         jump=jump if spatial else None,

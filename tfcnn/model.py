@@ -6,6 +6,7 @@ from typing import Callable, Sequence
 import tensorflow as tf
 
 from tfcnn import geometry
+from tfcnn.errors import SpecError
 from tfcnn.layers import base
 
 
@@ -19,6 +20,9 @@ class Summary:
   table: str
 
   def __str__(self) -> str:
+    return self.table
+
+  def __repr__(self) -> str:   # a REPL shows the table, not the fields
     return self.table
 
 
@@ -41,6 +45,12 @@ class Sequential(tf.Module):
     super().__init__(name=name)
     if not layers:
       raise ValueError("a Sequential model needs at least one layer")
+    for position, layer in enumerate(layers):
+      if not isinstance(layer, base.Layer):
+        raise TypeError(
+            f"layer {position} ({type(layer).__name__}) is not a tfcnn layer: subclass "
+            "tfcnn.layers.Layer and define _forward(x, training) and output_shape(input_shape) "
+            "(and _create_variables(input_shape) if it has weights)")
     self.layers = list(layers)
     self.seed = int(seed)
     for position, layer in enumerate(self.layers):
@@ -65,9 +75,16 @@ class Sequential(tf.Module):
     self.input_shape = input_shape
 
   def __call__(self, x: tf.Tensor, training: bool | tf.Tensor = False) -> tf.Tensor:
-    """The model's output (logits for a classifier) for a batch `x`."""
+    """The model's output (logits for a classifier) for a batch `x`.
+
+    The first call builds the model for ``x``'s shape, as :meth:`build` does.
+    """
+    x = tf.convert_to_tensor(x)
+    input_shape = tuple(x.shape[1:])
     for layer in self.layers:
       x = layer(x, training=training)
+    if self.input_shape is None and all(d is not None for d in input_shape):
+      self.input_shape = tuple(int(d) for d in input_shape)
     return x
 
   def call_with_outputs(self, x: tf.Tensor,
@@ -96,20 +113,31 @@ class Sequential(tf.Module):
 
   @property
   def spec(self) -> str:
-    """The model in the spec grammar (canonical form)."""
-    return "-".join(layer.spec_token() for layer in self.layers)
+    """The model in the spec grammar (canonical form).
+
+    Raises:
+      SpecError: if a layer cannot be written as a spec token (a custom
+        layer without ``spec_token()``, or a custom activation function).
+    """
+    try:
+      return "-".join(layer.spec_token() for layer in self.layers)
+    except NotImplementedError as e:
+      raise SpecError(str(e)) from None
 
   def summary(self, input_shape: Sequence[int] | None = None,
-              print_fn: Callable[[str], None] | None = print) -> Summary:
-    """Returns (and prints, unless `print_fn` is None) the layer table.
+              print_fn: Callable[[str], None] | None = None) -> Summary:
+    """Returns the layer table (a :class:`Summary`; printing it shows the table).
+
+    In a REPL ``model.summary()`` shows the table once; in a program,
+    ``print(model.summary())`` or pass ``print_fn=print``.
 
     Columns: layer, output shape, parameters, and for spatial layers the
     receptive field on the input image and the jump (effective stride).
     """
     shape = tuple(input_shape or self.input_shape or ())
     if not shape:
-      raise ValueError("summary() needs an input shape: build the model or "
-                       "pass input_shape, e.g. (28, 28, 1)")
+      raise ValueError("summary() needs an input shape: build the model, call it on a "
+                       "batch, or pass input_shape, e.g. (28, 28, 1)")
     rows = geometry.layer_geometry(self.layers, shape)
     in_shapes = [shape] + [row.output_shape for row in rows[:-1]]
     trainable = sum(layer.num_trainable_params(s)

@@ -9,14 +9,15 @@ from tfcnn.layers import base
 class Activation(base.Layer):
   """Applies the activation called `activation` element-wise."""
 
-  def __init__(self, activation: str, name: str | None = None, seed=None):
-    super().__init__(name=name or activation, seed=seed)
-    self.activation_name = activation
-    self.activation = activations.get(activation)
+  def __init__(self, activation: str | activations.Activation, name: str | None = None,
+               seed=None):
+    name_, function, known = activations.resolve(activation)
+    super().__init__(name=name or name_, seed=seed)
+    self.activation_name, self.activation, self.activation_known = name_, function, known
 
   def _forward(self, x: tf.Tensor, training) -> tf.Tensor:
     del training
     return self.activation(x)
 
   def spec_token(self) -> str:
-    return self.activation_name
+    return self._activation_token()[1:]

@@ -21,7 +21,7 @@ from typing import Sequence
 
 import tensorflow as tf
 
-from tfcnn import initializers
+from tfcnn import activations, initializers
 from tfcnn.errors import ShapeError
 
 Shape = tuple[int, ...]  # without the batch dimension
@@ -108,7 +108,9 @@ class Layer(tf.Module):
       return self._forward(x, training)
 
   def _forward(self, x: tf.Tensor, training: bool | tf.Tensor) -> tf.Tensor:
-    raise NotImplementedError
+    raise NotImplementedError(
+        f"layer {self.name} ({type(self).__name__}) does not define "
+        "_forward(self, x, training), where a tfcnn layer computes its output")
 
   # -- description ------------------------------------------------------------
 
@@ -117,17 +119,45 @@ class Layer(tf.Module):
     return tuple(input_shape)
 
   def num_params(self, input_shape: Shape) -> int:
-    """The number of scalars in the layer's variables for `input_shape`."""
-    del input_shape
-    return 0
+    """The number of scalars in the layer's variables for `input_shape`.
+
+    By default counted from the variables themselves (building the layer
+    for `input_shape` if needed), so a custom layer need not override it.
+    """
+    self.build(input_shape)
+    return sum(int(v.shape.num_elements()) for v in self.variables)
 
   def num_trainable_params(self, input_shape: Shape) -> int:
-    """The number of trainable scalars for `input_shape`."""
-    return self.num_params(input_shape)
+    """The number of trainable scalars for `input_shape` (from the variables)."""
+    self.build(input_shape)
+    return sum(int(v.shape.num_elements()) for v in self.trainable_variables)
 
   def spec_token(self) -> str:
     """This layer as one token of the spec grammar (see :mod:`tfcnn.spec`)."""
-    raise NotImplementedError
+    raise NotImplementedError(
+        f"layer {self.name} ({type(self).__name__}) does not define spec_token(), so a model "
+        "holding it has no spec: define spec_token() to train it with tfcnn.train, save a "
+        "workdir or export it (build, calls and summary work without)")
+
+  def display_token(self) -> str:
+    """:meth:`spec_token`, or the nearest description where the grammar cannot name
+    the layer (a custom function's name; a custom layer's class name)."""
+    self._describing = True
+    try:
+      return self.spec_token()
+    except NotImplementedError:
+      return type(self).__name__
+    finally:
+      self._describing = False
+
+  def _activation_token(self) -> str:
+    """``:<name>`` of this layer's activation, or the error for a custom function."""
+    if not self.activation_known and not getattr(self, "_describing", False):
+      raise NotImplementedError(
+          f"layer {self.name}: activation {self.activation_name!r} is a Python function the "
+          "spec grammar cannot name, so the model has no spec; use one of "
+          f"{', '.join(activations.ACTIVATIONS)} to train or export it")
+    return f":{self.activation_name}"
 
   # -- variables in layer order -----------------------------------------------
 
@@ -165,6 +195,16 @@ def check_positive_int(value: int, what: str) -> int:
   if isinstance(value, bool) or not isinstance(value, int) or value < 1:
     raise ValueError(f"{what} must be a positive integer, got {value!r}")
   return value
+
+
+def check_window(value: "int | Sequence[int]", what: str) -> int:
+  """An int ≥ 1, or a pair of equal ones (``(3, 3)``): tfcnn's windows are square."""
+  if isinstance(value, (tuple, list)):
+    if len(value) != 2 or value[0] != value[1]:
+      raise ValueError(f"{what} must be an int or a pair of equal ints (square windows), "
+                       f"got {tuple(value)!r}")
+    value = value[0]
+  return check_positive_int(value, what)
 
 
 def check_padding(padding: str) -> str:

@@ -18,18 +18,19 @@ class Conv2D(base.Layer):
     TensorShape([1, 26, 26, 32])
   """
 
-  def __init__(self, filters: int, kernel_size: int, strides: int = 1,
-               padding: str = "valid", activation: str | None = None,
+  def __init__(self, filters: int, kernel_size: int | tuple[int, int],
+               strides: int | tuple[int, int] = 1,
+               padding: str = "valid", activation: str | activations.Activation | None = None,
                use_bias: bool = True, kernel_init: str = "glorot_uniform",
                bias_init: str = "zeros", name: str | None = None,
                seed: initializers.Seed | None = None):
     super().__init__(name=name, seed=seed)
     self.filters = base.check_positive_int(filters, "filters")
-    self.kernel_size = base.check_positive_int(kernel_size, "kernel_size")
-    self.strides = base.check_positive_int(strides, "strides")
+    self.kernel_size = base.check_window(kernel_size, "kernel_size")
+    self.strides = base.check_window(strides, "strides")
     self.padding = base.check_padding(padding)
-    self.activation_name = activation or "linear"
-    self.activation = activations.get(self.activation_name)
+    self.activation_name, self.activation, self.activation_known = activations.resolve(
+        activation)
     self.use_bias = bool(use_bias)
     self.kernel_init = kernel_init
     self.bias_init = bias_init
@@ -66,4 +67,4 @@ class Conv2D(base.Layer):
       token += "same"
     if not self.use_bias:
       token += "nobias"
-    return token + f":{self.activation_name}"
+    return token + self._activation_token()

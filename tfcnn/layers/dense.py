@@ -25,14 +25,14 @@ class Flatten(base.Layer):
 class Dense(base.Layer):
   """``activation(x @ kernel + bias)`` with an ``(in, out)`` kernel."""
 
-  def __init__(self, units: int, activation: str | None = None,
+  def __init__(self, units: int, activation: str | activations.Activation | None = None,
                use_bias: bool = True, kernel_init: str = "glorot_uniform",
                bias_init: str = "zeros", name: str | None = None,
                seed: initializers.Seed | None = None):
     super().__init__(name=name, seed=seed)
     self.units = base.check_positive_int(units, "units")
-    self.activation_name = activation or "linear"
-    self.activation = activations.get(self.activation_name)
+    self.activation_name, self.activation, self.activation_known = activations.resolve(
+        activation)
     self.use_bias = bool(use_bias)
     self.kernel_init = kernel_init
     self.bias_init = bias_init
@@ -60,4 +60,4 @@ class Dense(base.Layer):
 
   def spec_token(self) -> str:
     token = f"dense{self.units}" + ("" if self.use_bias else "nobias")
-    return token + f":{self.activation_name}"
+    return token + self._activation_token()

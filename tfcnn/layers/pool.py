@@ -14,9 +14,8 @@ class _Pool2D(base.Layer):
   def __init__(self, pool_size: int = 2, strides: int | None = None,
                padding: str = "valid", name: str | None = None, seed=None):
     super().__init__(name=name, seed=seed)
-    self.pool_size = base.check_positive_int(pool_size, "pool_size")
-    self.strides = base.check_positive_int(
-        pool_size if strides is None else strides, "strides")
+    self.pool_size = base.check_window(pool_size, "pool_size")
+    self.strides = base.check_window(self.pool_size if strides is None else strides, "strides")
     self.padding = base.check_padding(padding)
     self.window = (self.pool_size, self.strides, self.padding)
 
