@@ -1,7 +1,9 @@
-"""absl experiment scripts: train, reproducibility, visualize, benchmark."""
+"""absl experiment scripts: train, reproducibility, visualize.
 
-import os
+Importing the package imports TensorFlow without its start-up chatter
+(:mod:`experiments.quiet`), before any script's own imports do.
+"""
 
-# TensorFlow's C++ start-up chatter (oneDNN notices, a failed CUDA probe on
-# CPU-only machines) hides the lines that matter; keep warnings and errors.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from experiments import quiet
+
+quiet.import_tensorflow()

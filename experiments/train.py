@@ -183,11 +183,11 @@ def main(argv: list[str]) -> None:
         filters_per_layer=_FILTERS_PER_LAYER.value, histograms=_HISTOGRAMS.value))
   results = training.train(config, workdir, dataset=dataset, hooks=hooks, strategy=strategy,
                            run=run)
-  if _TENSORBOARD.value and chief:
-    logging.info("to look at it: tensorboard --logdir %s", workdir / "tb")
   print(f"{results['dataset']}: test accuracy {results['test_accuracy']:.4f}, "
         f"test loss {results['test_loss']:.4f}, weights {results['weights_sha256'][:12]}, "
         f"workdir {workdir}")
+  if _TENSORBOARD.value and chief:
+    print(f"TensorBoard: tensorboard --logdir {workdir / 'tb'}")
 
 
 if __name__ == "__main__":

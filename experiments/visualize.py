@@ -123,7 +123,8 @@ def main(argv: list[str]) -> None:
   (out / "activation_max.json").write_text(json.dumps(report, indent=2) + "\n")
   summary = ", ".join(f"{n}: {r['fraction_above_test_set_best']:.0%} of filters beat the "
                       "test set's best image" for n, r in report.items())
-  print(f"wrote {out}; activation maximisation: {summary}")
+  print(f"activation maximisation: {summary}")
+  print(f"outputs: {out}; TensorBoard: tensorboard --logdir {out / 'tb'}")
 
 
 if __name__ == "__main__":

@@ -72,3 +72,22 @@ def test_calling_a_model_builds_it_for_summary_and_export(tmp_path):
   tfcnn.export_saved_model(model, tmp_path / "saved")
   served = tf.saved_model.load(str(tmp_path / "saved"))
   assert served.signatures["serving_default"](images=tf.zeros([1, 12, 12, 1]))
+
+
+def test_train_reports_progress_to_a_callback_a_program_can_use(tmp_path, capsys):
+  heard = []
+  config = tfcnn.TrainConfig(model="conv4k3-maxpool2-flatten-dense10", epochs=2, train_limit=128,
+                             test_limit=64, batch_size=32)
+  tfcnn.train(config, tmp_path / "run", progress=heard.append,
+              run=tfcnn.RunConfig(log_every_steps=2))
+  assert [(i.epoch, i.batch) for i in heard] == [(1, 0), (1, 2), (1, 4), (2, 0), (2, 2), (2, 4)]
+  assert heard[-1].images_per_second > 0 and 0 <= heard[-1].accuracy <= 1
+  assert capsys.readouterr().err == ""     # a callback instead of the console
+
+
+def test_train_prints_progress_by_default(tmp_path, capsys):
+  config = tfcnn.TrainConfig(model="conv4k3-maxpool2-flatten-dense10", epochs=1, train_limit=128,
+                             test_limit=64, batch_size=32)
+  tfcnn.train(config, tmp_path / "run", run=tfcnn.RunConfig(log_every_steps=2))
+  err = capsys.readouterr().err
+  assert "epoch 1/1 batch 2/4" in err and "epoch 1/1: train loss" in err

@@ -49,7 +49,7 @@ def test_the_summary_shown_is_what_summary_prints():
 
 def test_the_run_line_shown_has_the_form_the_train_script_prints():
   text = README.read_text()
-  shown = re.search(r"ends with a line like\n\n```\n(.*?)\n```", text, re.S).group(1)
+  shown = re.search(r"one\nline per epoch, and ends with\n\n```\n(.*?)\n```", text, re.S).group(1)
   assert re.fullmatch(r"mnist_sample: test accuracy 0\.\d{4}, test loss \d\.\d{4}, weights "
                       r"[0-9a-f]{12}, workdir (\S+)", shown)
   from experiments import train

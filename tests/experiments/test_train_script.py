@@ -25,7 +25,12 @@ def test_trains_writes_the_workdir_and_resumes_instead_of_restarting(tmp_path):
       "intra-op (0: TensorFlow's choice), chosen for conv4k3-maxpool2-flatten-dense10 at " \
       "batch 32" in first.stderr
   assert f"batch shards: {plan.batch_shards}, chosen for " in first.stderr
-  assert f"to look at it: tensorboard --logdir {workdir / 'tb'}" in first.stderr
+  assert f"TensorBoard: tensorboard --logdir {workdir / 'tb'}" in first.stdout
+  # TensorFlow's start-up chatter and its own INFO lines are kept out.
+  for noise in ("cuInit", "oneDNN custom operations", "absl::InitializeLog",
+                "Sharding callback duration", "Assets written", "_serve"):
+    assert noise not in first.stderr, noise
+  assert "epoch 1/1: train loss" in first.stderr
   assert json.loads((workdir / "run.json").read_text())["batch_shards"] == plan.batch_shards
   assert "batch_shards" not in json.loads((workdir / "config.json").read_text())
   for name in ("flags.json", "config.json", "run.json", "results.json", "ckpt/checkpoint",

@@ -9,11 +9,13 @@ the step checkpoint, the stop signal, the progress line.
 import signal
 import threading
 import time
+from typing import Callable, Sequence
 
 import tensorflow as tf
 from absl import logging
 
 from tfcnn.errors import TfcnnError
+from tfcnn.training import display
 
 
 class TrainingInterrupted(TfcnnError):
@@ -110,21 +112,25 @@ class StopSignal(Watcher):
 
 
 class Progress(Watcher):
-  """A progress line every `every` batches: loss, accuracy, speed, ETA.
+  """Measures the epoch (speed, ETA) and tells `listeners` every `every` batches.
 
-  The speed leaves out the epoch's first call of the step, which in the
-  first epoch also traces and compiles it (counting that made the first ETA
-  about twice too long).
+  Each listener is called with a :class:`~tfcnn.training.display.ProgressInfo`
+  at the start of an epoch and every `every` batches. The speed leaves out
+  the epoch's first call of the step, which in the first epoch also traces
+  and compiles it (counting that made the first ETA about twice too long);
+  until that call ends the speed is unknown (None).
   """
 
-  def __init__(self, every: int, num_examples: int):
-    self.every, self.num_examples = every, num_examples
+  def __init__(self, every: int, num_examples: int, listeners: Sequence[Callable] = ()):
+    self.every, self.num_examples, self.listeners = every, num_examples, list(listeners)
     self.start, self.first = time.perf_counter(), None
     self._mark = None   # (time, position) after the epoch's first call
 
-  def begin_epoch(self, position: int) -> None:
-    """Starts the clock for the speed of this epoch."""
+  def begin_epoch(self, position: int, state=None) -> None:
+    """Starts the clock for the speed of this epoch (and tells the listeners)."""
     self.start, self.first, self._mark = time.perf_counter(), position, None
+    if state is not None:
+      self._tell(state, position)
 
   def elapsed(self) -> float:
     """Seconds since :meth:`begin_epoch`."""
@@ -143,18 +149,31 @@ class Progress(Watcher):
       return self.seen(state, position, since=self._mark[1]) / max(now - self._mark[0], 1e-9)
     return self.seen(state, position) / max(now - self.start, 1e-9)
 
+  def info(self, state, position: int) -> display.ProgressInfo:
+    """Where the run is now."""
+    config, steps = state.config, state.steps_per_epoch
+    rate = eta = None
+    if self._mark is not None and position > self._mark[1]:
+      rate = self.rate(state, position)
+      left = steps * config.epochs - (int(state.epoch) * steps + position)
+      eta = left * config.batch_size / max(rate, 1e-9)
+    return display.ProgressInfo(
+        epoch=int(state.epoch) + 1, epochs=config.epochs, batch=position, batches=steps,
+        step=state.step_count(), loss=float(state.train_loss.result()),
+        accuracy=float(state.train_accuracy.result()), images_per_second=rate,
+        eta_seconds=eta)
+
+  def _tell(self, state, position: int) -> None:
+    if self.listeners:
+      info = self.info(state, position)
+      for listener in self.listeners:
+        listener(info)
+
   def batches_until_next(self, state, position: int) -> int:
     return self.every - position % self.every
 
   def after(self, state, position: int, finite: bool) -> None:
     if position % self.every == 0:
-      config, steps = state.config, state.steps_per_epoch
-      rate = self.rate(state, position)
-      left = steps * config.epochs - (int(state.epoch) * steps + position)
-      logging.info("epoch %d/%d batch %d/%d step %d: loss %.4f accuracy %.4f, "
-                   "%.0f images/s, ETA %.0f s", int(state.epoch) + 1, config.epochs, position,
-                   steps, state.step_count(), float(state.train_loss.result()),
-                   float(state.train_accuracy.result()), rate,
-                   left * config.batch_size / max(rate, 1e-9))
+      self._tell(state, position)
     if self._mark is None:
       self._mark = (time.perf_counter(), position)

@@ -18,17 +18,16 @@ import json
 import os
 import pathlib
 import shutil
-from typing import Protocol, Sequence
+from typing import Callable, Protocol, Sequence
 
 import numpy as np
 import tensorflow as tf
-from absl import logging
 
 from tfcnn import export, fast, geometry
 from tfcnn.data import pipeline, sources
 from tfcnn.errors import ConfigError, ShapeError
-from tfcnn.training import distribute, hooks as hooks_lib, results as results_lib, workdir as \
-    workdir_lib
+from tfcnn.training import display, distribute, hooks as hooks_lib, results as results_lib, \
+    workdir as workdir_lib
 from tfcnn.training.config import RunConfig, TrainConfig
 from tfcnn.training.evaluate import Evaluator
 from tfcnn.training.hooks import TrainingDiverged, TrainingInterrupted
@@ -49,6 +48,7 @@ class Hook(Protocol):
   def on_train_begin(self, state: TrainState) -> None: ...
   def on_epoch_end(self, state: TrainState, stats: dict) -> None: ...
   def on_train_end(self, state: TrainState, results: dict) -> None: ...
+  # Optional: on_progress(info: display.ProgressInfo), progress_every(batches) -> int.
 
 
 def prepare_data(config: TrainConfig, dataset: sources.Dataset | None = None,
@@ -80,7 +80,7 @@ def run_epoch(state: TrainState, runner, watchers: Sequence[hooks_lib.Watcher],
   if position == 0:
     state.train_loss.reset()
     state.train_accuracy.reset()
-  progress.begin_epoch(position)
+  progress.begin_epoch(position, state)
   while position < state.steps_per_epoch:
     count = min([state.steps_per_epoch - position] +
                 [w.batches_until_next(state, position) for w in watchers])
@@ -106,13 +106,20 @@ def _steps_per_epoch(config: TrainConfig, num_examples: int, distributed: bool) 
 def train(config: TrainConfig, workdir: str | os.PathLike,
           dataset: sources.Dataset | None = None, hooks: Sequence[Hook] = (),
           strategy: tf.distribute.Strategy | None = None,
-          run: RunConfig | None = None) -> dict:
+          run: RunConfig | None = None,
+          progress: bool | Callable[[display.ProgressInfo], None] = True) -> dict:
   """Trains (or resumes) the run of `config` in `workdir`; returns its results.
 
   `run` says how (shards, steps per call, cadences; default
   :class:`RunConfig`'s); on one CPU device it changes only speed. Writes ``config.json``, ``run.json``, ``ckpt/``, ``saved_model/`` and
   ``results.json`` into `workdir`. A finished run invoked again re-exports
   and returns the same results without training further.
+
+  `progress`: True shows it on stderr (:class:`display.ConsoleProgress`: a
+  live bar on a terminal, a line every ``run.log_every_steps`` batches
+  otherwise, and one line per epoch); a callable receives every
+  :class:`display.ProgressInfo` instead; False shows nothing. Any hook with
+  an ``on_progress(info)`` method receives them too.
 
   Under a `strategy` the model, optimiser and metrics live in its scope and
   every step runs on all replicas; `config.batch_size` is the global batch.
@@ -138,6 +145,10 @@ def train(config: TrainConfig, workdir: str | os.PathLike,
   strategy = strategy or tf.distribute.get_strategy()
   chief = distribute.is_chief(strategy)
   with (workdir_lib.Lock(workdir) if chief else contextlib.nullcontext()):
+    if progress is True:
+      hooks = [*hooks, display.ConsoleProgress(run.log_every_steps)]
+    elif callable(progress):
+      hooks = [*hooks, display.CallbackProgress(progress)]
     return _train_locked(config, run, workdir, dataset, hooks if chief else (), strategy, chief)
 
 
@@ -170,7 +181,10 @@ def _train_locked(config: TrainConfig, run: RunConfig, workdir: pathlib.Path,
   state.step_graph = getattr(runner, "graph", None)
   evaluate = Evaluator(state, shards=1 if distribute.is_distributed(strategy)
                        else run.batch_shards)
-  progress = hooks_lib.Progress(run.log_every_steps, len(train_x))
+  every = min([run.log_every_steps] + [h.progress_every(steps) for h in hooks
+                                       if hasattr(h, "progress_every")])
+  progress = hooks_lib.Progress(every, len(train_x),
+                                [h.on_progress for h in hooks if hasattr(h, "on_progress")])
 
   with hooks_lib.StopSignal(manager) as stop:
     watchers = [hooks_lib.NonFiniteGuard(run.nonfinite, manager),
@@ -191,10 +205,6 @@ def _train_locked(config: TrainConfig, run: RunConfig, workdir: pathlib.Path,
       state.epoch.assign_add(1)
       state.position.assign(0)
       manager.save()
-      logging.info("epoch %d/%d: train loss %.4f accuracy %.4f | test loss %.4f "
-                   "accuracy %.4f | %.1f s, %.0f images/s", epoch + 1, config.epochs,
-                   stats["train_loss"], stats["train_accuracy"], test_loss, test_accuracy,
-                   seconds, stats["images_per_second"])
       for hook in hooks:
         hook.on_epoch_end(state, stats)
       stop.after(state, 0, True)
