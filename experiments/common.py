@@ -106,6 +106,23 @@ class FlagsRecord:
     del state, results
 
 
+def define_dataset_flag(help_extra: str = "") -> flags.FlagHolder:
+  """``--dataset``: a known dataset's name, or ``npz:PATH`` for one's own arrays."""
+  from tfcnn.data import sources
+  holder = flags.DEFINE_string(
+      "dataset", "mnist_sample",
+      f"Dataset: {', '.join(sources.DATASETS)}, or npz:PATH (uint8 arrays x_train, y_train, "
+      f"x_test, y_test; see tfcnn.data.arrays).{help_extra}")
+
+  def valid(value: str) -> bool:
+    if value in sources.DATASETS or (value.startswith("npz:") and len(value) > 4):
+      return True
+    raise flags.ValidationError(f"unknown dataset {value!r}; use one of "
+                                f"{', '.join(sources.DATASETS)}, or npz:PATH")
+  flags.register_validator("dataset", valid)
+  return holder
+
+
 def register_spec_validator(flag_name: str = "model") -> None:
   """Makes a bad architecture spec in --`flag_name` a flag error naming the bad token."""
   def valid(value: str) -> bool:

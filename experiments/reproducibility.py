@@ -43,7 +43,7 @@ _WIDTHS = flags.DEFINE_list("widths", ["1"], "Width factors for the model's filt
 _NULL_NETS = flags.DEFINE_integer("null_nets", 4, "Untrained networks for the null.",
                                   lower_bound=1)
 _EPOCHS = flags.DEFINE_integer("epochs", 3, "Epochs per run.", lower_bound=1)
-_DATASET = flags.DEFINE_enum("dataset", "mnist_sample", list(sources.DATASETS), "Dataset.")
+_DATASET = common.define_dataset_flag()
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "Folder with the IDX files.")
 _MODEL = flags.DEFINE_string("model", "seed_cnn", "Preset or architecture spec.")
 _WORKDIR = flags.DEFINE_string("workdir", None,
@@ -103,8 +103,10 @@ def _train(workdir: pathlib.Path, dataset, runs: list[study.Run], batch_shards: 
   results = {}
   for number, run in enumerate(runs, 1):
     run_dir, config = workdir / "runs" / run.name, _config(run)
-    if (run_dir / "results.json").exists() and (run_dir / "config.json").exists() and \
-        results_lib.read_json(run_dir / "config.json") == config.to_dict() and \
+    recorded = results_lib.read_json(run_dir / "config.json") \
+        if (run_dir / "config.json").exists() else {}
+    if (run_dir / "results.json").exists() and \
+        {k: recorded.get(k) for k in config.to_dict()} == config.to_dict() and \
         snapshots.path(run_dir / "snapshots", _EPOCHS.value).exists():
       logging.info("run %d/%d (%s): finished earlier, not retrained", number, len(runs),
                    run.name)
@@ -134,6 +136,7 @@ class _Comparisons:
 
   def __init__(self, workdir: pathlib.Path, probes: np.ndarray):
     self.workdir, self.probes = workdir, probes
+    self.input_shape = tuple(probes.shape[1:])
     self.nets, self.profiles, self.cache = {}, {}, {}
 
   def net(self, key):
@@ -142,7 +145,7 @@ class _Comparisons:
         self.nets[key] = training.load_model(self.workdir / "runs" / key.name)
       else:   # ("untrained", width, j)
         self.nets[key] = spec.build(spec.widen(_MODEL.value, key[1]),
-                                    seed=NULL_SEED_OFFSET + key[2])
+                                    seed=NULL_SEED_OFFSET + key[2], input_shape=self.input_shape)
     return self.nets[key]
 
   def profile(self, key) -> analysis.Profile:
@@ -161,7 +164,8 @@ def _dynamics(workdir: pathlib.Path, cell: study.Cell, probes: np.ndarray) -> di
   for run in cell.runs:
     model = spec.widen(_MODEL.value, run.width)
     runs.append([analysis.profile(snapshots.load(
-        snapshots.path(workdir / "runs" / run.name / "snapshots", e), model), probes,
+        snapshots.path(workdir / "runs" / run.name / "snapshots", e), model,
+        input_shape=tuple(probes.shape[1:])), probes,
         with_representations=False) for e in range(_EPOCHS.value + 1)])
   return study.dynamics(runs)
 

@@ -18,8 +18,7 @@ from tfcnn.training import distribute
 from tfcnn.data import sources
 from tfcnn.training.config import SCHEDULES
 
-_DATASET = flags.DEFINE_enum("dataset", "mnist_sample", list(sources.DATASETS),
-                             "Dataset; mnist falls back to mnist_sample when unavailable.")
+_DATASET = common.define_dataset_flag(" mnist falls back to mnist_sample when unavailable.")
 _DATA_DIR = flags.DEFINE_string("data_dir", None,
                                 "Folder with the IDX files (default: $TFCNN_DATA_DIR, the "
                                 "cache, system folders, then a download).")

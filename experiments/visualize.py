@@ -29,8 +29,9 @@ from tfcnn.training import results as results_lib
 _WORKDIR = flags.DEFINE_string("workdir", None, "A trained run's workdir.", required=True)
 _OUT = flags.DEFINE_string("out", None, "Output folder (default <workdir>/visualize).")
 _IMAGES = flags.DEFINE_list("images", [], "Test image indices for feature maps.")
-_CLASSES = flags.DEFINE_list("classes", ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
-                             "Classes: the first test image of each is shown.")
+_CLASSES = flags.DEFINE_list("classes", [],
+                             "Classes: the first test image of each is shown (default: every "
+                             "class of the dataset).")
 _LAYERS = flags.DEFINE_list("layers", [], "Conv layer names (default: all conv layers).")
 _STEPS = flags.DEFINE_integer("steps", 200, "Gradient-ascent steps.", lower_bound=1)
 _PARAMETERIZATION = flags.DEFINE_enum("parameterization", "fourier", ["fourier", "pixel"],
@@ -40,6 +41,19 @@ _TOP_K = flags.DEFINE_integer("top_k", 9, "Top patches per filter.", lower_bound
 _MAX_FILTERS = flags.DEFINE_integer("max_filters", 16,
                                     "Filters per layer given a top-patch image.", lower_bound=0)
 _TEST_LIMIT = flags.DEFINE_integer("test_limit", 2000, "Test images searched.", lower_bound=1)
+
+
+def _tile_images(images) -> tf.Tensor:
+  """``[n, h, w, c]`` images in [0, 1] as one grid: grey ``[H, W]``, or ``[H, W, 3]`` for RGB."""
+  images = tf.convert_to_tensor(images)
+  if images.shape[-1] == 3:
+    return tf.stack([grids.tile(tf.transpose(images[..., c], [1, 2, 0]), min_tile=28)
+                     for c in range(3)], axis=-1)
+  return grids.tile(tf.transpose(images[..., 0], [1, 2, 0]), min_tile=28)
+
+
+def _uint8(grid) -> tf.Tensor:
+  return grids.rgb_to_uint8(grid) if grid.shape.rank == 3 else grids.to_uint8(grid)
 
 
 def _write_png(path: pathlib.Path, image) -> None:
@@ -68,6 +82,8 @@ def main(argv: list[str]) -> None:
   try:
     chosen = [int(i) for i in _IMAGES.value]
     classes = [int(c) for c in _CLASSES.value] if not chosen else []
+    if not chosen and not classes:
+      classes = sorted(set(int(c) for c in labels))
   except ValueError:
     raise ConfigError("--images and --classes take integers") from None
   for c in classes:
@@ -108,16 +124,16 @@ def main(argv: list[str]) -> None:
       logging.info("activation maximisation for %s", name)
       images, achieved = visualize.maximize(net, index, maximize_config)
       best = visualize.best_dataset_activation(net, index, test)
-      grid = grids.tile(tf.transpose(images[..., 0], [1, 2, 0]))
+      grid = _tile_images(images)
       _write_png(out / "activation_max" / f"{name}.png", grid)
-      tf.summary.image(f"activation_max/{name}", grids.to_uint8(grid)[tf.newaxis])
+      tf.summary.image(f"activation_max/{name}", _uint8(grid)[tf.newaxis])
       ratio = achieved / np.where(best > 0, best, np.nan)
       report[name] = {"achieved": achieved.tolist(), "test_set_best": best.tolist(),
                       "ratio_to_test_set_best": [None if np.isnan(r) else float(r) for r in ratio],
                       "fraction_above_test_set_best": float(np.mean(achieved > best))}
       crops, _, _ = visualize.top_patches(net, index, test, k=_TOP_K.value)
       for f in range(min(_MAX_FILTERS.value, crops.shape[0])):
-        tile = grids.tile(tf.transpose(crops[f, ..., 0], [1, 2, 0]), min_tile=28)
+        tile = _tile_images(crops[f])
         _write_png(out / "top_patches" / f"{name}_filter{f}.png", tile)
   writer.flush()
   (out / "activation_max.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -137,7 +137,7 @@ def test_a_checkpoint_of_another_architecture_is_refused(tmp_path):
 @pytest.mark.parametrize("change,message", [
     (dict(epochs=0), "epochs must be >= 1"),
     (dict(optimizer="adagrad"), "unknown optimizer 'adagrad'"),
-    (dict(dataset="cifar"), "unknown dataset 'cifar'"),
+    (dict(dataset=" "), "dataset must be a name"),
     (dict(learning_rate=-1.0), "learning_rate must be > 0"),
     (dict(lr_schedule="step"), "unknown lr_schedule"),
     (dict(validation_fraction=1.0), "validation_fraction must be in"),
@@ -148,6 +148,14 @@ def test_a_checkpoint_of_another_architecture_is_refused(tmp_path):
 def test_invalid_config_values(change, message):
   with pytest.raises(tfcnn.ConfigError, match=message):
     dataclasses.replace(TINY, **change).validate()
+
+
+def test_an_unknown_dataset_name_is_refused_before_anything_is_written(tmp_path):
+  # Any name is a valid configuration (arrays passed to train() carry their own),
+  # but one that names no dataset fails at loading, listing the known ones.
+  with pytest.raises(tfcnn.DataError, match="unknown dataset 'cifar'; known: .*cifar10"):
+    training.train(dataclasses.replace(TINY, dataset="cifar"), tmp_path / "run")
+  assert not (tmp_path / "run" / "config.json").exists()
 
 
 @pytest.mark.parametrize("change,message", [

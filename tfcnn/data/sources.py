@@ -38,7 +38,7 @@ import urllib.request
 import numpy as np
 from absl import logging
 
-from tfcnn.data import idx
+from tfcnn.data import archives, idx
 from tfcnn.errors import DataError
 
 ROLES = ("train_images", "train_labels", "test_images", "test_labels")
@@ -69,11 +69,19 @@ class DatasetInfo:
   mirrors: tuple[str, ...] = ()
   system_dirs: tuple[str, ...] = ()
   packaged: bool = False
+  reader: str = "idx"        # "idx": four IDX files; "emnist" / "cifar10": one archive
+  split: str | None = None   # the EMNIST split read from the shared archive
+  folder: str | None = None  # cache folder name, if shared (all EMNIST splits: "emnist")
+
+  @property
+  def folder_name(self) -> str:
+    """The folder this dataset's files live in, under a data or cache root."""
+    return self.folder or self.name
 
 
 @dataclasses.dataclass(frozen=True)
 class Dataset:
-  """A dataset in memory: uint8 images ``[n, 28, 28]``, uint8 labels ``[n]``."""
+  """A dataset in memory: uint8 images ``[n, h, w]`` or ``[n, h, w, c]``, uint8 labels ``[n]``."""
   name: str
   source: str  # the folder (or "package:...") it was read from
   train_images: np.ndarray
@@ -86,7 +94,8 @@ class Dataset:
   @property
   def image_shape(self) -> tuple[int, int, int]:
     """``(height, width, channels)`` of one image as the model sees it."""
-    return (*self.train_images.shape[1:], 1)
+    shape = tuple(int(d) for d in self.train_images.shape[1:])
+    return shape if len(shape) == 3 else (*shape, 1)
 
 
 _DIGITS = tuple(str(d) for d in range(10))
@@ -114,6 +123,23 @@ DATASETS: dict[str, DatasetInfo] = {
         },
         mirrors=("https://storage.googleapis.com/tensorflow/tf-keras-datasets/",),
         system_dirs=("/usr/share/datasets/fashion-mnist",)),
+    # KMNIST (Clanuwat et al. 2018): Kuzushiji, 10 hiragana classes, MNIST's layout.
+    # Pins as published (the same as TensorFlow Datasets' url_checksums/kmnist.txt).
+    "kmnist": DatasetInfo(
+        name="kmnist", num_train=60000, num_test=10000,
+        class_names=("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"),
+        files={
+            "train_images": FileInfo("train-images-idx3-ubyte.gz", sha256="51467d22d8cc72929e2a028a0428f2086b092bb31cfb79c69cc0a90ce135fde4"),
+            "train_labels": FileInfo("train-labels-idx1-ubyte.gz", sha256="e38f9ebcd0f3ebcdec7fc8eabdcdaef93bb0df8ea12bee65224341c8183d8e17"),
+            "test_images": FileInfo("t10k-images-idx3-ubyte.gz", sha256="edd7a857845ad6bb1d0ba43fe7e794d164fe2dce499a1694695a792adfac43c5"),
+            "test_labels": FileInfo("t10k-labels-idx1-ubyte.gz", sha256="20bb9a0ef54c7db3efc55a92eef5582c109615df22683c380526788f98e42a1c"),
+        },
+        mirrors=("https://codh.rois.ac.jp/kmnist/dataset/kmnist/",)),
+    # CIFAR-10, binary version (Krizhevsky 2009): 32x32 RGB. Pin as TFDS's url_checksums.
+    "cifar10": DatasetInfo(
+        name="cifar10", num_train=50000, num_test=10000, class_names=archives.CIFAR10_CLASSES,
+        files={"archive": FileInfo("cifar-10-binary.tar.gz", sha256="c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd")},
+        mirrors=("https://www.cs.toronto.edu/~kriz/",), reader="cifar10"),
     "mnist_sample": DatasetInfo(
         name="mnist_sample", num_train=8000, num_test=2000, class_names=_DIGITS,
         files={
@@ -124,6 +150,20 @@ DATASETS: dict[str, DatasetInfo] = {
         },
         packaged=True),
 }
+
+
+# EMNIST (Cohen et al. 2017): every split comes from one 562 MB zip, shared in the cache.
+_EMNIST_ZIP = FileInfo("gzip.zip", sha256="fb9bb67e33772a9cc0b895e4ecf36d2cf35be8b709693c3564cea2a019fcda8e")
+_EMNIST_SIZES = {"balanced": (112800, 18800), "byclass": (697932, 116323),
+                 "bymerge": (697932, 116323), "digits": (240000, 40000),
+                 "letters": (124800, 20800), "mnist": (60000, 10000)}
+for _split, (_train, _test) in _EMNIST_SIZES.items():
+  DATASETS[f"emnist_{_split}"] = DatasetInfo(
+      name=f"emnist_{_split}", num_train=_train, num_test=_test,
+      class_names=archives.EMNIST_SPLITS[_split], files={"archive": _EMNIST_ZIP},
+      mirrors=("https://biometrics.nist.gov/cs_links/EMNIST/",
+               "https://www.itl.nist.gov/iaui/vip/cs_links/EMNIST/"),
+      reader="emnist", split=_split, folder="emnist")
 
 
 def info(name: str) -> DatasetInfo:
@@ -169,8 +209,9 @@ def candidate_dirs(dataset: DatasetInfo, data_dir: str | None,
   user_dir = data_dir or os.environ.get("TFCNN_DATA_DIR")
   if user_dir:
     root = pathlib.Path(user_dir).expanduser()
-    dirs += [root / dataset.name, root] if (root / dataset.name).is_dir() else [root]
-  dirs.append(pathlib.Path(cache_dir or default_cache_dir()) / dataset.name)
+    sub = root / dataset.folder_name
+    dirs += [sub, root] if sub.is_dir() else [root]
+  dirs.append(pathlib.Path(cache_dir or default_cache_dir()) / dataset.folder_name)
   dirs += [pathlib.Path(d) for d in dataset.system_dirs]
   return dirs
 
@@ -221,7 +262,7 @@ def download(name: str, cache_dir: str | os.PathLike | None = None,
     DataError: when a download fails its checksum (nothing is cached).
   """
   dataset = info(name)
-  folder = pathlib.Path(cache_dir or default_cache_dir()) / dataset.name
+  folder = pathlib.Path(cache_dir or default_cache_dir()) / dataset.folder_name
   folder.mkdir(parents=True, exist_ok=True)
   for file in dataset.files.values():
     target = folder / file.name
@@ -256,15 +297,18 @@ def download(name: str, cache_dir: str | os.PathLike | None = None,
 
 
 def _validate(dataset: DatasetInfo, arrays: dict[str, np.ndarray], source: str) -> None:
+  archive = dataset.files.get("archive")
   for split, count in (("train", dataset.num_train), ("test", dataset.num_test)):
     images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
-    where = f"{source}: {dataset.files[split + '_images'].name}"
-    if images.dtype != np.uint8 or images.ndim != 3:
-      raise DataError(f"{where}: expected uint8 images [n, height, width], got "
+    where = f"{source}: {(archive or dataset.files[split + '_images']).name}"
+    rank = 4 if dataset.reader == "cifar10" else 3   # RGB, or grey IDX
+    if images.dtype != np.uint8 or images.ndim != rank:
+      layout = "[n, height, width, channels]" if rank == 4 else "[n, height, width]"
+      raise DataError(f"{where}: expected uint8 images {layout}, got "
                       f"{images.dtype} {list(images.shape)}")
     if labels.dtype != np.uint8 or labels.ndim != 1:
-      raise DataError(f"{source}: {dataset.files[split + '_labels'].name}: expected uint8 "
-                      f"labels [n], got {labels.dtype} {list(labels.shape)}")
+      raise DataError(f"{source}: {(archive or dataset.files[split + '_labels']).name}: "
+                      f"expected uint8 labels [n], got {labels.dtype} {list(labels.shape)}")
     if len(images) != len(labels):
       raise DataError(f"{source}: {split} has {len(images)} images but {len(labels)} labels")
     if len(images) != count:
@@ -295,6 +339,11 @@ def read_folder(name: str, folder: str | os.PathLike, verify: bool = True) -> Da
   paths = _find_all(folder, dataset)
   if paths is None:
     raise DatasetUnavailable(f"{folder}: no {dataset.name} files")
+  if dataset.reader != "idx":
+    arrays = _read_archive(dataset, paths["archive"], verify)
+    _validate(dataset, arrays, str(folder))
+    return Dataset(name=dataset.name, source=str(folder), class_names=dataset.class_names,
+                   verified=verify, **arrays)
   arrays = {}
   for role, path in paths.items():
     raw = path.read_bytes() if verify else b""
@@ -308,6 +357,22 @@ def read_folder(name: str, folder: str | os.PathLike, verify: bool = True) -> Da
   _validate(dataset, arrays, str(folder))
   return Dataset(name=dataset.name, source=str(folder), class_names=dataset.class_names,
                  verified=verify, **arrays)
+
+
+def _read_archive(dataset: DatasetInfo, path: pathlib.Path, verify: bool) -> dict:
+  """The arrays of a one-archive dataset, the archive checked against its pin first."""
+  try:
+    raw = path.read_bytes()
+  except OSError as e:
+    raise DataError(f"{path}: cannot read: {e.strerror or e}") from None
+  file = dataset.files["archive"]
+  if verify and hashlib.sha256(raw).hexdigest() != file.sha256:
+    raise DataError(f"{path}: does not match the pinned SHA-256 of {file.name}: the file is "
+                    "corrupt, altered or another version (to train on your own copy anyway, "
+                    "pass --verify_data=false; results.json records it)")
+  if dataset.reader == "emnist":
+    return archives.read_emnist(raw, dataset.split, str(path))
+  return archives.read_cifar10(raw, str(path))
 
 
 def _pinned(raw: bytes, content: bytes, file: FileInfo) -> bool:
@@ -326,7 +391,7 @@ def load(name: str, data_dir: str | None = None,
          cache_dir: str | os.PathLike | None = None, download_ok: bool = True,
          mirrors: tuple[str, ...] | None = None, fallback_to_sample: bool = True,
          verify: bool = True) -> Dataset:
-  """Finds (or downloads) and reads the dataset `name`.
+  """Finds (or downloads) and reads the dataset `name` (or ``npz:PATH``, one's own file).
 
   When ``mnist`` can be neither found nor downloaded and
   `fallback_to_sample` is set, the embedded ``mnist_sample`` is returned
@@ -339,6 +404,9 @@ def load(name: str, data_dir: str | None = None,
     DataError: for an unknown name, a corrupt file (never a fallback), or a
       dataset that is nowhere to be had.
   """
+  if name.startswith("npz:"):
+    from tfcnn.data import arrays   # arrays builds on this module
+    return arrays.load_npz(name[len("npz:"):], name=name)
   dataset = info(name)
   if dataset.packaged:
     return read_folder(name, packaged_dir(name))

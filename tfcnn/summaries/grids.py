@@ -102,10 +102,17 @@ def weight_grids(kernel: tf.Tensor, count: int | None = None, min_tile: int = 28
   largest ``|w|``), so that tiles compare in sign and size.
 
   A kernel with one input channel (the first layer on grey images) gives one
-  image, a tile per output filter; otherwise output filters 0 .. `count` - 1
-  give an image each, a tile per input channel. Tiles in row-major order.
+  image, a tile per output filter; a kernel with three (the first layer on
+  RGB images) gives one image of colour tiles, a filter each, drawn as the
+  colour it responds to (mid-grey is zero, one scale for the layer);
+  otherwise output filters 0 .. `count` - 1 give an image each, a tile per
+  input channel. Tiles in row-major order.
   """
   scale = tf.reduce_max(tf.abs(kernel))
+  if kernel.shape[2] == 3:
+    colours = 0.5 + 0.5 * kernel / tf.maximum(scale, 1e-12)       # [k, k, 3, filters]
+    return tf.stack([tile(colours[:, :, c, :], min_tile=min_tile, separator=RGB_SEPARATOR)
+                     for c in range(3)], axis=-1)[tf.newaxis]
   if kernel.shape[2] == 1:
     maps = kernel[tf.newaxis, :, :, 0, :]
   else:

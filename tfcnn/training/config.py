@@ -71,8 +71,9 @@ class TrainConfig:
 
   def validate(self) -> "TrainConfig":
     """Returns self, or raises ConfigError naming the first bad value."""
-    _need(self.dataset in sources.DATASETS,
-          f"unknown dataset {self.dataset!r}; known: {', '.join(sources.DATASETS)}")
+    _need(isinstance(self.dataset, str) and self.dataset.strip() != "",
+          f"dataset must be a name ({', '.join(sources.DATASETS)}), npz:PATH, or the name of "
+          f"arrays passed to train(), got {self.dataset!r}")
     _need(self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}")
     _need(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
     _need(self.unit_size >= 0, f"unit_size must be >= 0 (0: auto), got {self.unit_size}")

@@ -53,7 +53,15 @@ class Hook(Protocol):
 
 def prepare_data(config: TrainConfig, dataset: sources.Dataset | None = None,
                  run: RunConfig | None = None):
-  """Loads the dataset and returns ``(dataset, train, validation, test)`` arrays."""
+  """Loads the dataset and returns ``(dataset, train, validation, test)`` arrays.
+
+  Raises:
+    ConfigError: if a given `dataset` is not the one `config` names.
+  """
+  expected = {config.dataset} | ({"mnist_sample"} if config.dataset == "mnist" else set())
+  if dataset is not None and dataset.name not in expected:   # (mnist may fall back)
+    raise ConfigError(f"the configuration says dataset {config.dataset!r} but the data given is "
+                      f"{dataset.name!r}; set TrainConfig(dataset={dataset.name!r})")
   if dataset is None:
     run = run or RunConfig()
     dataset = sources.load(config.dataset, data_dir=run.data_dir, download_ok=run.download,
@@ -158,10 +166,11 @@ def _train_locked(config: TrainConfig, run: RunConfig, workdir: pathlib.Path,
   """:func:`train`, once this process holds the workdir (or is not the chief)."""
   # Everything is checked before anything is written: a refused run leaves
   # the workdir as it found it.
-  if chief:
-    workdir_lib.check_config(workdir, config)
   dataset, (train_x, train_y), (val_x, val_y), (test_x, test_y) = prepare_data(
       config, dataset, run)
+  data = workdir_lib.data_record(dataset)
+  if chief:
+    workdir_lib.check_config(workdir, config, data)
   steps = _steps_per_epoch(config, len(train_x), distribute.is_distributed(strategy))
   state = TrainState(config, dataset.image_shape, steps, strategy=strategy)
   _check_outputs(state, len(dataset.class_names))
@@ -171,7 +180,7 @@ def _train_locked(config: TrainConfig, run: RunConfig, workdir: pathlib.Path,
   workdir_lib.restore(state, workdir / "ckpt", owner=chief)
   if chief:
     workdir_lib.remove_leftovers(workdir)
-    workdir_lib.write_configs(workdir, config, run)
+    workdir_lib.write_configs(workdir, config, run, data)
   manager = tf.train.CheckpointManager(state.checkpoint, str(ckpt_dir), max_to_keep=3)
   for hook in hooks:
     hook.on_train_begin(state)

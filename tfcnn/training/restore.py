@@ -11,8 +11,11 @@ from tfcnn.training import workdir as workdir_lib
 
 
 def load_model(workdir: str | os.PathLike,
-               input_shape: tuple[int, int, int] = (28, 28, 1)) -> model_lib.Sequential:
+               input_shape: tuple[int, int, int] | None = None) -> model_lib.Sequential:
   """The model of the run in `workdir`, with its latest checkpointed weights.
+
+  The input shape is the one ``config.json`` records for the run's data
+  (older workdirs without it: `input_shape`, by default 28x28x1).
 
   Raises:
     CheckpointError: if the workdir has no config or checkpoint, or they do
@@ -28,6 +31,9 @@ def load_model(workdir: str | os.PathLike,
   if not isinstance(config.get("model"), str) or not isinstance(config.get("seed"), int):
     raise CheckpointError(f"{workdir / 'config.json'} lacks the model spec or the seed")
   seed = config["seed"] if config.get("init_seed") is None else config["init_seed"]
+  recorded = (config.get("data") or {}).get("input_shape")
+  if input_shape is None:
+    input_shape = tuple(recorded) if recorded else (28, 28, 1)
   net = spec.build(config["model"], seed=seed, input_shape=input_shape)
   latest = workdir_lib.latest_intact(workdir / "ckpt", rewrite=False)
   if latest is None:

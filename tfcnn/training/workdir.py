@@ -75,7 +75,7 @@ def read_config(workdir: pathlib.Path) -> dict | None:
   return config
 
 
-def check_config(workdir: pathlib.Path, config: TrainConfig) -> None:
+def check_config(workdir: pathlib.Path, config: TrainConfig, data: dict | None = None) -> None:
   """Refuses a workdir that holds a run of another learned configuration.
 
   More epochs continue a run, unless the learning-rate schedule is stretched
@@ -87,6 +87,8 @@ def check_config(workdir: pathlib.Path, config: TrainConfig) -> None:
     return
   new = config.to_dict()
   allowed = set() if config.lr_schedule == "cosine" else {"epochs"}
+  if data is not None and isinstance(old.get("data"), dict):
+    new = {**new, "data": data}
   changed = sorted(k for k in new if k not in allowed and old.get(k) != new[k])
   if changed:
     diffs = ", ".join(f"{k}: {old.get(k)!r} -> {new[k]!r}" for k in changed)
@@ -94,10 +96,21 @@ def check_config(workdir: pathlib.Path, config: TrainConfig) -> None:
                       f"({diffs}); use a new --workdir or delete this one")
 
 
-def write_configs(workdir: pathlib.Path, config: TrainConfig, run: RunConfig) -> None:
-  """Writes ``config.json`` (what is learned) and ``run.json`` (how this
-  invocation runs, for the record), once everything was checked."""
-  results_lib.write_json(workdir / "config.json", config.to_dict())
+def data_record(dataset) -> dict:
+  """What ``config.json`` records of the data: input shape, classes (``load_model`` reads it)."""
+  return {"input_shape": list(dataset.image_shape), "num_classes": len(dataset.class_names),
+          "class_names": list(dataset.class_names)}
+
+
+def write_configs(workdir: pathlib.Path, config: TrainConfig, run: RunConfig,
+                  data: dict | None = None) -> None:
+  """Writes ``config.json`` (what is learned, with the `data` record under ``"data"``)
+  and ``run.json`` (how this invocation runs, for the record), once everything was
+  checked."""
+  record = config.to_dict()
+  if data is not None:
+    record["data"] = data
+  results_lib.write_json(workdir / "config.json", record)
   results_lib.write_json(workdir / "run.json", run.to_dict())
 
 
