@@ -64,3 +64,14 @@ def test_rgb_png_round_trip():
   image = tf.constant([[[1.0, 0.0, 0.5]]])
   np.testing.assert_array_equal(tf.io.decode_png(grids.encode_png(image)).numpy(),
                                 [[[255, 0, 128]]])
+
+
+def test_first_layer_kernels_on_rgb_images_are_drawn_as_the_colour_they_respond_to():
+  kernel = np.zeros((3, 3, 3, 2), np.float32)
+  kernel[:, :, 0, 0] = 1.0          # filter 0 responds to red
+  kernel[:, :, 2, 1] = -1.0         # filter 1 is inhibited by blue
+  image = grids.weight_grids(tf.constant(kernel), min_tile=3).numpy()
+  assert image.shape[0] == 1 and image.shape[-1] == 3
+  red_tile, blue_off_tile = image[0, 1, 1], image[0, 1, 1 + 3 + 1]
+  np.testing.assert_allclose(red_tile, [1.0, 0.5, 0.5])        # zero is mid-grey
+  np.testing.assert_allclose(blue_off_tile, [0.5, 0.5, 0.0])
