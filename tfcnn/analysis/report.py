@@ -7,6 +7,7 @@ Everything here reads the JSON-plain report that
 
 import os
 import pathlib
+import textwrap
 
 import matplotlib
 
@@ -100,12 +101,16 @@ def _cell_tables(cell: dict) -> list[str]:
                if r["svcca_needed"] > r["svcca_cap"] else
                f"{_ci(r['svcca'])}; null {r['svcca'].get('null_mean', float('nan')):.3f}"]
             for r in summary["representations"]]
+    sanity = [c["cka"]["sanity_accuracy"] for c in cell["pairs"].values() if "cka" in c]
     parts.append("Representations (each: mean [CI]; null [range], p). SVCCA keeps the "
                  "directions that explain 99% of the variance, *capped at a quarter of the "
                  "probe images*; where the cap bit, the cell says how many of how many needed "
                  "directions were kept:\n\n"
                  + _table(["layer", "linear CKA", "RBF CKA", "minibatch CKA (unbiased)",
-                           "SVCCA"], rows))
+                           "SVCCA"], rows)
+                 + f"\n\nKornblith's sanity test (is each layer's most similar layer in the "
+                 f"other run its counterpart, by linear CKA): {np.mean(sanity):.2f} of layers, "
+                 f"mean over {len(sanity)} pairs.")
   if "dynamics" in cell:
     rows = []
     for layer in cell["dynamics"]["layers"]:
@@ -193,7 +198,8 @@ def summary_figure(report: dict, path: str | os.PathLike) -> None:
   widths = list(dict.fromkeys(c["width"] for c in cells))
   conditions = list(dict.fromkeys(c["condition"] for c in cells))
   fig, axes = plt.subplots(len(widths), len(conditions), squeeze=False, sharey=True,
-                           figsize=(4.2 * len(conditions) + 0.5, 3.6 * len(widths) + 0.8))
+                           figsize=(max(4.2 * len(conditions) + 0.5, 8.0),
+                                    3.6 * len(widths) + 1.2))
   for cell in cells:
     ax = axes[widths.index(cell["width"])][conditions.index(cell["condition"])]
     layers = cell["summary"]["layers"]
@@ -221,11 +227,13 @@ def summary_figure(report: dict, path: str | os.PathLike) -> None:
     ax.set_title(f"width ×{cell['width']:g}: {cell['condition']} varies", fontsize=10, pad=22)
     ax.grid(axis="y", alpha=0.3)
   axes[0][0].set_ylabel("activation correlation of filter pairs")
-  axes[0][0].legend(fontsize=7, loc="lower left")
+  handles, labels = axes[0][0].get_legend_handles_labels()
+  fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
+  model = "\n".join(textwrap.wrap(report["model"], 90))
   fig.suptitle(f"Same filters? (blue vs grey)  Same order? (orange vs blue, and the "
-               f"same-order fraction)\n{report['model']} on {report['dataset']}, "
-               f"{report['epochs']} epochs, 95% intervals over runs", fontsize=10)
-  fig.tight_layout()
+               f"same-order fraction)\n{model}\non {report['dataset']}, "
+               f"{report['epochs']} epochs, 95% intervals over runs", fontsize=9)
+  fig.tight_layout(rect=(0, 0.05, 1, 1))
   fig.savefig(path, dpi=100)
   plt.close(fig)
 
@@ -257,7 +265,8 @@ def cell_figures(folder: pathlib.Path, name: str, net_a: model_lib.Sequential,
     sims = similarity[np.arange(len(perm)), perm]
     figures.matched_filters(tiles_a, tiles_b, perm, sims,
                             folder / f"{name}_{entry['name']}_matched_filters.png",
-                            f"{entry['name']}: {what}; {name}, first pair")
+                            f"{entry['name']}: {what}; {name}, first pair",
+                            signed=kernel_a.shape[2] == 1)
     act_perm = np.asarray(entry["activations"]["permutation"])
     figures.heatmap(correlation[:, act_perm], folder / f"{name}_{entry['name']}_correlation.png",
                     f"{entry['name']}: activation correlation, B reordered by the matching",
