@@ -25,6 +25,7 @@ from tfcnn.errors import ConfigError
 from tfcnn.layers import Conv2D
 from tfcnn.summaries import grids
 from tfcnn.training import results as results_lib
+from tfcnn.visualize import explained
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A trained run's workdir.", required=True)
 _OUT = flags.DEFINE_string("out", None, "Output folder (default <workdir>/visualize).")
@@ -43,15 +44,6 @@ _MAX_FILTERS = flags.DEFINE_integer("max_filters", 16,
 _TEST_LIMIT = flags.DEFINE_integer("test_limit", 2000, "Test images searched.", lower_bound=1)
 
 
-def _tile_images(images) -> tf.Tensor:
-  """``[n, h, w, c]`` images in [0, 1] as one grid: grey ``[H, W]``, or ``[H, W, 3]`` for RGB."""
-  images = tf.convert_to_tensor(images)
-  if images.shape[-1] == 3:
-    return tf.stack([grids.tile(tf.transpose(images[..., c], [1, 2, 0]), min_tile=28)
-                     for c in range(3)], axis=-1)
-  return grids.tile(tf.transpose(images[..., 0], [1, 2, 0]), min_tile=28)
-
-
 def _uint8(grid) -> tf.Tensor:
   return grids.rgb_to_uint8(grid) if grid.shape.rank == 3 else grids.to_uint8(grid)
 
@@ -59,6 +51,23 @@ def _uint8(grid) -> tf.Tensor:
 def _write_png(path: pathlib.Path, image) -> None:
   path.parent.mkdir(parents=True, exist_ok=True)
   tf.io.write_file(str(path), grids.encode_png(image))
+
+
+def _explain(net, images, labels, indices, outputs, class_names, convs, out) -> None:
+  """Per image: true and predicted class, saliency, Grad-CAM at the last conv layer and every
+  conv layer's maps with filter indices, as ``explained/*.png`` and in TensorBoard."""
+  probabilities = tf.nn.softmax(outputs[-1]).numpy()
+  predicted = probabilities.argmax(axis=1)
+  saliency = visualize.saliency(net, images, predicted)
+  cams = visualize.grad_cam(net, convs[-1], images, predicted)
+  (out / "explained").mkdir(parents=True, exist_ok=True)
+  for j, index in enumerate(indices):
+    png = explained.figure(
+        images[j], class_names[labels[j]], class_names[predicted[j]],
+        float(probabilities[j, predicted[j]]), saliency[j], cams[j], net.layers[convs[-1]].name,
+        [(net.layers[i].name, outputs[i][j].numpy()) for i in convs])
+    (out / "explained" / f"image{index}_class{labels[j]}.png").write_bytes(png)
+    tf.summary.image(f"explained/image{index}", tf.image.decode_png(png, channels=3)[tf.newaxis])
 
 
 @common.user_errors
@@ -115,6 +124,8 @@ def main(argv: list[str]) -> None:
         stack.append(grid)
       tf.summary.image(f"feature_maps/{layer.name}", grids.to_uint8(tf.stack(stack)),
                        max_outputs=len(stack))
+    _explain(net, test[chosen], labels[chosen], chosen, outputs, dataset.class_names,
+             list(conv_layers.values()), out)
 
     report = {}
     maximize_config = visualize.MaximizeConfig(steps=_STEPS.value, seed=_SEED.value,
@@ -124,7 +135,7 @@ def main(argv: list[str]) -> None:
       logging.info("activation maximisation for %s", name)
       images, achieved = visualize.maximize(net, index, maximize_config)
       best = visualize.best_dataset_activation(net, index, test)
-      grid = _tile_images(images)
+      grid = grids.tile_images(images)
       _write_png(out / "activation_max" / f"{name}.png", grid)
       tf.summary.image(f"activation_max/{name}", _uint8(grid)[tf.newaxis])
       ratio = achieved / np.where(best > 0, best, np.nan)
@@ -133,7 +144,7 @@ def main(argv: list[str]) -> None:
                       "fraction_above_test_set_best": float(np.mean(achieved > best))}
       crops, _, _ = visualize.top_patches(net, index, test, k=_TOP_K.value)
       for f in range(min(_MAX_FILTERS.value, crops.shape[0])):
-        tile = _tile_images(crops[f])
+        tile = grids.tile_images(crops[f])
         _write_png(out / "top_patches" / f"{name}_filter{f}.png", tile)
   writer.flush()
   (out / "activation_max.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -118,12 +118,17 @@ def test_visualize_script_writes_valid_pngs_of_the_expected_sizes(tmp_path):
   assert png_size(out / "top_patches" / "conv_0_filter1.png") == (1 + 2 * 31, 1 + 2 * 31, 1)
   report = json.loads((out / "activation_max.json").read_text())
   assert len(report["conv_0"]["achieved"]) == 4
+  # Each probe image explained: true/predicted class, saliency, Grad-CAM, maps with indices.
+  explained = sorted(p.name for p in (out / "explained").glob("*.png"))
+  assert len(explained) == 2 and explained[0].endswith("_class3.png")
+  assert png_size(out / "explained" / explained[0])[2] in (3, 4)
   # Logged at the trained model's step (8 batches of 32), not at step 0.
   from tensorboard.backend.event_processing import event_accumulator
   events = event_accumulator.EventAccumulator(str(out / "tb"),
                                               size_guidance={event_accumulator.TENSORS: 0})
   events.Reload()
   assert {e.step for tag in events.Tags()["tensors"] for e in events.Tensors(tag)} == {8}
+  assert any(tag.startswith("explained/") for tag in events.Tags()["tensors"])
   bad = run("experiments.visualize", f"--workdir={workdir}", "--layers=conv_9")
   assert bad.returncode != 0 and "unknown conv layer(s) conv_9" in bad.stderr
   missing = run("experiments.visualize", f"--workdir={tmp_path / 'nothing'}")

@@ -122,6 +122,22 @@ def weight_grids(kernel: tf.Tensor, count: int | None = None, min_tile: int = 28
                    for c in range(3)], axis=-1)
 
 
+def tile_images(images: tf.Tensor, min_tile: int = 28) -> tf.Tensor:
+  """Input images ``[n, h, w, c]`` in [0, 1] as one grid: ``[H, W]`` grey, or
+  ``[H, W, 3]`` in colour for RGB images."""
+  images = tf.convert_to_tensor(images, tf.float32)
+  if images.shape[-1] == 3:
+    return tf.stack([tile(tf.transpose(images[..., c], [1, 2, 0]), min_tile=min_tile)
+                     for c in range(3)], axis=-1)
+  return tile(tf.transpose(images[..., 0], [1, 2, 0]), min_tile=min_tile)
+
+
+def images_grid(images: tf.Tensor, min_tile: int = 28) -> tf.Tensor:
+  """:func:`tile_images` as uint8 ``[H, W, 1]`` or ``[H, W, 3]``, ready for a summary."""
+  grid = tile_images(images, min_tile)
+  return rgb_to_uint8(grid) if grid.shape.rank == 3 else to_uint8(grid)
+
+
 def rgb_to_uint8(images: tf.Tensor) -> tf.Tensor:
   """[0, 1] float ``[..., 3]`` colours → uint8 (rounded)."""
   return tf.cast(tf.round(tf.clip_by_value(tf.cast(images, tf.float32), 0.0, 1.0) * 255.0),

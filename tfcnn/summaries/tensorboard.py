@@ -148,8 +148,7 @@ class TensorBoardLogger:
     outputs = model.call_with_outputs(self.probes, training=False)
     result = {}
     with self.train_writer.as_default(step=step):
-      tf.summary.image("probes", grids.to_uint8(grids.tile(
-          tf.transpose(self.probes[..., 0], [1, 2, 0]), min_tile=self.min_tile))[tf.newaxis])
+      tf.summary.image("probes", grids.images_grid(self.probes, self.min_tile)[tf.newaxis])
       for i in self._spatial:
         name = model.layers[i].name
         maps = grids.feature_map_grid(outputs[i], self.min_tile)   # one grid per probe
