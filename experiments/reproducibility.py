@@ -11,6 +11,8 @@ runs layer by layer, compares each run with --null_nets untrained networks
   report.md            aggregate tables with intervals, nulls and tests; per-pair appendix
   report.json          every number
   figures/summary.png  "same filters? same order?" at a glance; per-cell figures beside it
+  tb/                  the study in TensorBoard: an HParams session per condition and width
+                       (per-layer matched similarity, same order, CKA as metrics), the figures
 
   python -m experiments.reproducibility            # the default study, mnist_sample
 
@@ -26,7 +28,7 @@ from absl import app, flags, logging
 
 from experiments import common
 from tfcnn import analysis, spec, summaries, training
-from tfcnn.analysis import report as report_lib, snapshots, statistics, study
+from tfcnn.analysis import report as report_lib, snapshots, statistics, study, study_tensorboard
 from tfcnn.analysis import seeds as seeds_lib
 from tfcnn.data import pipeline, sources
 from tfcnn.errors import ConfigError
@@ -243,10 +245,11 @@ def main(argv: list[str]) -> None:
   report["within_run_cka"] = analysis.within_run_cka(first, probes)
   results_lib.write_json(workdir / "report.json", report)
   report_lib.summary_figure(report, figures_dir / "summary.png")
+  study_tensorboard.write(report, workdir / "tb", figures_dir)
   (workdir / "report.md").write_text(report_lib.markdown(report))
   print(report_lib.headline(report))
-  print(f"report: {workdir / 'report.md'}; figures: {figures_dir}; "
-        f"TensorBoard: tensorboard --logdir {workdir / 'runs'}")
+  print(f"report: {workdir / 'report.md'}; figures: {figures_dir}; TensorBoard (the study, "
+        f"and every run): tensorboard --logdir {workdir}")
 
 
 if __name__ == "__main__":
