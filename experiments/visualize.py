@@ -25,7 +25,7 @@ from tfcnn.errors import ConfigError
 from tfcnn.layers import Conv2D
 from tfcnn.summaries import grids
 from tfcnn.training import results as results_lib
-from tfcnn.visualize import explained
+from tfcnn.visualize import explained, unit_max
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A trained run's workdir.", required=True)
 _OUT = flags.DEFINE_string("out", None, "Output folder (default <workdir>/visualize).")
@@ -35,8 +35,10 @@ _CLASSES = flags.DEFINE_list("classes", [],
                              "class of the dataset).")
 _LAYERS = flags.DEFINE_list("layers", [], "Conv layer names (default: all conv layers).")
 _STEPS = flags.DEFINE_integer("steps", 200, "Gradient-ascent steps.", lower_bound=1)
-_PARAMETERIZATION = flags.DEFINE_enum("parameterization", "fourier", ["fourier", "pixel"],
-                                      "Image parameterisation for activation maximisation.")
+_CONTRAST = flags.DEFINE_float(
+    "contrast", 0.6, "Activation maximisation: the pattern's distance from mid-grey, as a "
+    "fraction of the largest possible (1: black and white allowed).", lower_bound=0.05,
+    upper_bound=1.0)
 _SEED = flags.DEFINE_integer("seed", 0, "Seed of the starting noise.", lower_bound=0)
 _TOP_K = flags.DEFINE_integer("top_k", 9, "Top patches per filter.", lower_bound=1)
 _MAX_FILTERS = flags.DEFINE_integer("max_filters", 16,
@@ -128,29 +130,28 @@ def main(argv: list[str]) -> None:
              list(conv_layers.values()), out)
 
     report = {}
-    maximize_config = visualize.MaximizeConfig(steps=_STEPS.value, seed=_SEED.value,
-                                               parameterization=_PARAMETERIZATION.value)
+    config = unit_max.UnitMaxConfig(steps=_STEPS.value, seed=_SEED.value,
+                                    contrast=_CONTRAST.value)
     for name in names:
       index = conv_layers[name]
       logging.info("activation maximisation for %s", name)
-      images, achieved = visualize.maximize(net, index, maximize_config)
-      best = visualize.best_dataset_activation(net, index, test)
-      grid = grids.tile_images(images)
+      images, achieved = unit_max.maximize_units(net, index, config)
+      median, best = unit_max.test_unit_activations(net, index, test)
+      report[name] = unit_max.report(images, achieved, median, best)
+      grid = unit_max.grid(images, dead=np.asarray(report[name]["dead"], bool))
       _write_png(out / "activation_max" / f"{name}.png", grid)
       tf.summary.image(f"activation_max/{name}", _uint8(grid)[tf.newaxis])
-      ratio = achieved / np.where(best > 0, best, np.nan)
-      report[name] = {"achieved": achieved.tolist(), "test_set_best": best.tolist(),
-                      "ratio_to_test_set_best": [None if np.isnan(r) else float(r) for r in ratio],
-                      "fraction_above_test_set_best": float(np.mean(achieved > best))}
       crops, _, _ = visualize.top_patches(net, index, test, k=_TOP_K.value)
       for f in range(min(_MAX_FILTERS.value, crops.shape[0])):
         tile = grids.tile_images(crops[f])
         _write_png(out / "top_patches" / f"{name}_filter{f}.png", tile)
   writer.flush()
   (out / "activation_max.json").write_text(json.dumps(report, indent=2) + "\n")
-  summary = ", ".join(f"{n}: {r['fraction_above_test_set_best']:.0%} of filters beat the "
-                      "test set's best image" for n, r in report.items())
-  print(f"activation maximisation: {summary}")
+  for n, r in report.items():
+    print(f"activation maximisation, {n}: {r['saturation']:.0%} of pixels black or white; "
+          f"above the median test image for {r['fraction_above_test_median']:.0%} and above "
+          f"the best for {r['fraction_above_test_best']:.0%} of live filters; "
+          f"{sum(r['dead'])} dead")
   print(f"outputs: {out}; TensorBoard: tensorboard --logdir {out / 'tb'}")
 
 

@@ -113,11 +113,13 @@ def test_visualize_script_writes_valid_pngs_of_the_expected_sizes(tmp_path):
   # conv_0: 4 maps of 26x26 → 2x2 grid, scale 2 → 1 + 2 * 53.
   maps = sorted((out / "feature_maps").glob("conv_0_image*_class3.png"))
   assert len(maps) == 1 and png_size(maps[0]) == (107, 107, 1)
-  assert png_size(out / "activation_max" / "conv_0.png") == (1 + 2 * 29, 1 + 2 * 29, 1)
+  # Receptive-field answers: conv_0's are 3x3, 4 of them in a 2x2 grid, in colour (dead: red).
+  assert png_size(out / "activation_max" / "conv_0.png") == (1 + 2 * 31, 1 + 2 * 31, 3)
   # Top patches of conv_0: 4 crops of 3x3 → 2x2 grid, scale ceil(28/3) = 10.
   assert png_size(out / "top_patches" / "conv_0_filter1.png") == (1 + 2 * 31, 1 + 2 * 31, 1)
   report = json.loads((out / "activation_max.json").read_text())
-  assert len(report["conv_0"]["achieved"]) == 4
+  assert len(report["conv_0"]["achieved"]) == len(report["conv_0"]["test_best"]) == 4
+  assert report["conv_0"]["saturation"] <= 0.30
   # Each probe image explained: true/predicted class, saliency, Grad-CAM, maps with indices.
   explained = sorted(p.name for p in (out / "explained").glob("*.png"))
   assert len(explained) == 2 and explained[0].endswith("_class3.png")

@@ -1,0 +1,44 @@
+"""Receptive-field activation maximisation: known answers and the saturation bound."""
+
+import numpy as np
+
+import tfcnn
+from tfcnn import layers
+from tfcnn.visualize import unit_max
+
+
+def test_a_linear_unit_prefers_its_own_kernel_in_the_grey_range():
+  conv = layers.Conv2D(2, 3)              # linear: the best direction is the kernel itself
+  net = tfcnn.Sequential([conv, layers.Flatten(), layers.Dense(2)], seed=3)
+  net.build((9, 9, 1))
+  images, achieved = unit_max.maximize_units(net, 0, unit_max.UnitMaxConfig(steps=300,
+                                                                            contrast=0.5))
+  assert images.shape == (2, 3, 3, 1)
+  for f in range(2):
+    pattern = (images[f, ..., 0] - 0.5).ravel()
+    kernel = conv.kernel.numpy()[..., 0, f].ravel()
+    cosine = pattern @ kernel / np.linalg.norm(pattern) / np.linalg.norm(kernel)
+    assert cosine > 0.99
+    np.testing.assert_allclose(np.linalg.norm(pattern), 0.5 * 0.5 * 3, rtol=1e-3)
+  assert np.all(achieved > 0)
+
+
+def test_saturation_is_bounded_by_the_contrast_and_dead_filters_are_red():
+  # ‖x - 0.5‖² = (0.25 c)² n: pixels within 2% of black or white each take ≥ 0.49², so at
+  # most (0.5 c)² / 0.49² of them can be.
+  net = tfcnn.build_model("conv8k3-maxpool2-conv8k3-flatten-dense10", seed=4)
+  images, _ = unit_max.maximize_units(net, 2, unit_max.UnitMaxConfig(steps=50, contrast=0.6))
+  saturation = np.mean((images <= 0.02) | (images >= 0.98))
+  assert saturation <= (0.5 * 0.6) ** 2 / 0.49 ** 2
+  dead = np.array([True] + [False] * 7)
+  grid = unit_max.grid(images, dead, min_tile=8).numpy()
+  np.testing.assert_allclose(grid[1, 1], unit_max.DEAD_RGB, atol=1e-6)   # the first tile
+
+
+def test_the_report_compares_with_the_median_and_best_test_image_on_live_filters():
+  report = unit_max.report(np.full((3, 3, 3, 1), 0.5), np.array([2.0, 0.5, 1.0]),
+                           median=np.array([1.0, 1.0, 0.0]), best=np.array([3.0, 0.4, 0.0]))
+  assert report["dead"] == [False, False, True]
+  assert report["fraction_above_test_median"] == 0.5      # filter 0 only, of the live two
+  assert report["fraction_above_test_best"] == 0.5        # filter 1 only
+  assert report["saturation"] == 0.0
