@@ -25,7 +25,7 @@ from tfcnn.errors import ConfigError
 from tfcnn.layers import Conv2D
 from tfcnn.summaries import grids
 from tfcnn.training import results as results_lib
-from tfcnn.visualize import explained, unit_max
+from tfcnn.visualize import cards, explained, unit_max
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A trained run's workdir.", required=True)
 _OUT = flags.DEFINE_string("out", None, "Output folder (default <workdir>/visualize).")
@@ -70,6 +70,23 @@ def _explain(net, images, labels, indices, outputs, class_names, convs, out) -> 
         [(net.layers[i].name, outputs[i][j].numpy()) for i in convs])
     (out / "explained" / f"image{index}_class{labels[j]}.png").write_bytes(png)
     tf.summary.image(f"explained/image{index}", tf.image.decode_png(png, channels=3)[tf.newaxis])
+
+
+def _cards(folder, layer: str, kernel, preferred, crops, stats: dict) -> list[str]:
+  """One card per filter of `layer` (PNG files, and in TensorBoard); returns the file names."""
+  folder.mkdir(parents=True, exist_ok=True)
+  scale = float(np.abs(kernel).max())
+  names, decoded = [], []
+  for f in range(kernel.shape[-1]):
+    one = {key: stats[key][f] for key in ("firing", "achieved", "test_median", "test_best",
+                                          "dead")}
+    png = cards.card(layer, f, kernel[..., f], scale, preferred[f], crops[f], one)
+    names.append(f"{layer}_filter{f:03d}.png")
+    (folder / names[-1]).write_bytes(png)
+    decoded.append(tf.image.decode_png(png, channels=3))
+  tf.summary.image(f"cards/{layer}", tf.stack([tf.image.resize_with_pad(
+      d, 230, 640) for d in decoded]) / 255.0, max_outputs=len(decoded))
+  return names
 
 
 @common.user_errors
@@ -129,23 +146,26 @@ def main(argv: list[str]) -> None:
     _explain(net, test[chosen], labels[chosen], chosen, outputs, dataset.class_names,
              list(conv_layers.values()), out)
 
-    report = {}
+    report, card_files = {}, {}
     config = unit_max.UnitMaxConfig(steps=_STEPS.value, seed=_SEED.value,
                                     contrast=_CONTRAST.value)
     for name in names:
       index = conv_layers[name]
       logging.info("activation maximisation for %s", name)
       images, achieved = unit_max.maximize_units(net, index, config)
-      median, best = unit_max.test_unit_activations(net, index, test)
-      report[name] = unit_max.report(images, achieved, median, best)
+      median, best, firing = unit_max.test_unit_activations(net, index, test)
+      report[name] = unit_max.report(images, achieved, median, best, firing)
       grid = unit_max.grid(images, dead=np.asarray(report[name]["dead"], bool))
       _write_png(out / "activation_max" / f"{name}.png", grid)
       tf.summary.image(f"activation_max/{name}", _uint8(grid)[tf.newaxis])
       crops, _, _ = visualize.top_patches(net, index, test, k=_TOP_K.value)
+      card_files[name] = _cards(out / "cards", name, net.layers[index].kernel.numpy(), images,
+                                crops, report[name])
       for f in range(min(_MAX_FILTERS.value, crops.shape[0])):
         tile = grids.tile_images(crops[f])
         _write_png(out / "top_patches" / f"{name}_filter{f}.png", tile)
   writer.flush()
+  cards.index_page(out / "cards", card_files)
   (out / "activation_max.json").write_text(json.dumps(report, indent=2) + "\n")
   for n, r in report.items():
     print(f"activation maximisation, {n}: {r['saturation']:.0%} of pixels black or white; "

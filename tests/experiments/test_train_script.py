@@ -120,6 +120,9 @@ def test_visualize_script_writes_valid_pngs_of_the_expected_sizes(tmp_path):
   report = json.loads((out / "activation_max.json").read_text())
   assert len(report["conv_0"]["achieved"]) == len(report["conv_0"]["test_best"]) == 4
   assert report["conv_0"]["saturation"] <= 0.30
+  # A card per conv filter, and an index page linking them.
+  cards = sorted(p.name for p in (out / "cards").glob("conv_0_filter*.png"))
+  assert len(cards) == 4 and "conv_0_filter000.png" in (out / "cards" / "index.html").read_text()
   # Each probe image explained: true/predicted class, saliency, Grad-CAM, maps with indices.
   explained = sorted(p.name for p in (out / "explained").glob("*.png"))
   assert len(explained) == 2 and explained[0].endswith("_class3.png")

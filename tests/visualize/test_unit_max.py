@@ -42,3 +42,19 @@ def test_the_report_compares_with_the_median_and_best_test_image_on_live_filters
   assert report["fraction_above_test_median"] == 0.5      # filter 0 only, of the live two
   assert report["fraction_above_test_best"] == 0.5        # filter 1 only
   assert report["saturation"] == 0.0
+
+
+def test_filter_cards_are_pngs_and_the_index_links_every_card(tmp_path):
+  import tensorflow as tf
+  from tfcnn.visualize import cards
+  stats = dict(firing=0.2, achieved=1.5, test_median=1.0, test_best=2.0, dead=False)
+  rng = np.random.default_rng(0)
+  live = cards.card("conv_2", 5, rng.normal(size=(3, 3, 8)), 2.0, rng.uniform(size=(8, 8, 1)),
+                    rng.uniform(size=(6, 8, 8, 1)), stats)
+  dead = cards.card("conv_2", 6, rng.normal(size=(3, 3, 8)), 2.0, rng.uniform(size=(8, 8, 1)),
+                    rng.uniform(size=(6, 8, 8, 1)), {**stats, "dead": True})
+  for png in (live, dead):
+    assert tf.image.decode_png(png).shape[1] > 400
+  (tmp_path / "a.png").write_bytes(live)
+  page = cards.index_page(tmp_path, {"conv_2": ["a.png"]}).read_text()
+  assert "<h2>conv_2: 1 filters</h2>" in page and "src='a.png'" in page

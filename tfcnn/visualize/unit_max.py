@@ -105,21 +105,24 @@ def maximize_units(net: model_lib.Sequential, layer_index: int,
 
 
 def test_unit_activations(net: model_lib.Sequential, layer_index: int, images: np.ndarray,
-                          batch_size: int = 500) -> tuple[np.ndarray, np.ndarray]:
-  """``(median, best)`` per filter ``[k]``: over `images`, each image's strongest single
-  unit of the filter's map (any position) — the median image's and the best image's."""
-  strongest = []
+                          batch_size: int = 500) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+  """``(median, best, firing)`` per filter ``[k]``: over `images`, each image's strongest
+  single unit of the filter's map (any position) — the median image's and the best
+  image's — and how often the filter fires (the fraction of image positions above 0)."""
+  strongest, firing, count = [], 0.0, 0
   for start in range(0, len(images), batch_size):
     x = tf.constant(images[start:start + batch_size])
     for layer in net.layers[:layer_index + 1]:
       x = layer(x, training=False)
     strongest.append(tf.reduce_max(x, axis=[1, 2]).numpy())
+    firing = firing + tf.reduce_sum(tf.cast(x > 0, tf.float64), axis=[0, 1, 2]).numpy()
+    count += int(np.prod(x.shape[:3]))
   strongest = np.concatenate(strongest)
-  return np.median(strongest, axis=0), strongest.max(axis=0)
+  return np.median(strongest, axis=0), strongest.max(axis=0), firing / count
 
 
 def report(images: np.ndarray, achieved: np.ndarray, median: np.ndarray,
-           best: np.ndarray) -> dict:
+           best: np.ndarray, firing: np.ndarray | None = None) -> dict:
   """Per filter and summary, JSON-plain: the unit's activation on its image, the test
   set's median and best, which filters are dead (never positive on the test images), the
   fraction of live filters above the median / best, and the fraction of pixels within 2%
@@ -128,6 +131,7 @@ def report(images: np.ndarray, achieved: np.ndarray, median: np.ndarray,
   live = ~dead
   return {"achieved": achieved.tolist(), "test_median": median.tolist(),
           "test_best": best.tolist(), "dead": dead.tolist(),
+          "firing": (firing if firing is not None else np.zeros_like(best)).tolist(),
           "fraction_above_test_median": float(np.mean(achieved[live] > median[live]))
           if live.any() else 0.0,
           "fraction_above_test_best": float(np.mean(achieved[live] > best[live]))
