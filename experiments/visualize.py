@@ -46,10 +46,6 @@ _MAX_FILTERS = flags.DEFINE_integer("max_filters", 16,
 _TEST_LIMIT = flags.DEFINE_integer("test_limit", 2000, "Test images searched.", lower_bound=1)
 
 
-def _uint8(grid) -> tf.Tensor:
-  return grids.rgb_to_uint8(grid) if grid.shape.rank == 3 else grids.to_uint8(grid)
-
-
 def _write_png(path: pathlib.Path, image) -> None:
   path.parent.mkdir(parents=True, exist_ok=True)
   tf.io.write_file(str(path), grids.encode_png(image))
@@ -157,7 +153,7 @@ def main(argv: list[str]) -> None:
       report[name] = unit_max.report(images, achieved, median, best, firing)
       grid = unit_max.grid(images, dead=np.asarray(report[name]["dead"], bool))
       _write_png(out / "activation_max" / f"{name}.png", grid)
-      tf.summary.image(f"activation_max/{name}", _uint8(grid)[tf.newaxis])
+      tf.summary.image(f"activation_max/{name}", grids.grid_to_uint8(grid)[tf.newaxis])
       crops, _, _ = visualize.top_patches(net, index, test, k=_TOP_K.value)
       card_files[name] = _cards(out / "cards", name, net.layers[index].kernel.numpy(), images,
                                 crops, report[name])

@@ -58,3 +58,10 @@ def test_filter_cards_are_pngs_and_the_index_links_every_card(tmp_path):
   (tmp_path / "a.png").write_bytes(live)
   page = cards.index_page(tmp_path, {"conv_2": ["a.png"]}).read_text()
   assert "<h2>conv_2: 1 filters</h2>" in page and "src='a.png'" in page
+
+
+def test_a_layer_without_spatial_maps_is_refused_by_name():
+  import pytest
+  net = tfcnn.build_model("conv4k3-flatten-dense10", seed=1)
+  with pytest.raises(ValueError, match="layer dense_2 has no spatial map"):
+    unit_max.maximize_units(net, 2)

@@ -134,7 +134,11 @@ def tile_images(images: tf.Tensor, min_tile: int = 28) -> tf.Tensor:
 
 def images_grid(images: tf.Tensor, min_tile: int = 28) -> tf.Tensor:
   """:func:`tile_images` as uint8 ``[H, W, 1]`` or ``[H, W, 3]``, ready for a summary."""
-  grid = tile_images(images, min_tile)
+  return grid_to_uint8(tile_images(images, min_tile))
+
+
+def grid_to_uint8(grid: tf.Tensor) -> tf.Tensor:
+  """A [0, 1] grid, grey ``[H, W]`` or colour ``[H, W, 3]``, as uint8 ``[H, W, 1 or 3]``."""
   return rgb_to_uint8(grid) if grid.shape.rank == 3 else to_uint8(grid)
 
 
@@ -146,4 +150,4 @@ def rgb_to_uint8(images: tf.Tensor) -> tf.Tensor:
 
 def encode_png(image: tf.Tensor) -> tf.Tensor:
   """PNG bytes of a [0, 1] float ``[H, W]`` (grey) or ``[H, W, 3]`` (RGB) image."""
-  return tf.io.encode_png(rgb_to_uint8(image) if image.shape.rank == 3 else to_uint8(image))
+  return tf.io.encode_png(grid_to_uint8(image))

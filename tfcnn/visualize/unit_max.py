@@ -21,6 +21,8 @@ import tensorflow as tf
 
 from tfcnn import geometry, model as model_lib, optimizers
 from tfcnn.layers import Conv2D
+from tfcnn.summaries import grids
+from tfcnn.visualize import patches
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,17 +34,19 @@ class UnitMaxConfig:
   seed: int = 0
 
 
-def _centre_box(net: model_lib.Sequential, layer_index: int) -> tuple[int, int, int, int, int, int]:
-  """``(row, col, top, left, size, jump)``: the centre unit of the layer's map and its
-  receptive field, clipped to the image."""
-  rows = geometry.layer_geometry(net.layers, net.input_shape)
-  row = rows[layer_index]
-  h_out, w_out = row.output_shape[:2]
-  r, c = h_out // 2, w_out // 2
-  half = (row.receptive_field - 1) / 2
-  top = int(np.floor(row.start + r * row.jump - half + 1e-9))
-  left = int(np.floor(row.start + c * row.jump - half + 1e-9))
-  return r, c, top, left, row.receptive_field, row.jump
+def _centre(net: model_lib.Sequential, layer_index: int):
+  """``(row, col, box, filters)``: the centre unit of the layer's map, its receptive-field
+  box ``(top, left, bottom, right)`` (:func:`patches.receptive_box`) and the filter count.
+
+  Raises:
+    ValueError: if the layer has no spatial map.
+  """
+  row = geometry.layer_geometry(net.layers, net.input_shape)[layer_index]
+  if row.receptive_field is None or len(row.output_shape) != 3:
+    raise ValueError(f"layer {net.layers[layer_index].name} has no spatial map")
+  r, c = row.output_shape[0] // 2, row.output_shape[1] // 2
+  box = patches.receptive_box(r, c, row.receptive_field, row.jump, row.start)
+  return r, c, box, row.output_shape[-1]
 
 
 def _unit(net, layer_index, images, r, c, before_activation: bool = False) -> tf.Tensor:
@@ -69,12 +73,8 @@ def maximize_units(net: model_lib.Sequential, layer_index: int,
     ValueError: if the layer has no spatial map.
   """
   h, w, channels = net.input_shape
-  _, _, top, left, size, _ = _centre_box(net, layer_index)
-  r, c = _centre_box(net, layer_index)[:2]
-  k = net.layers[layer_index].output_shape(
-      geometry.layer_geometry(net.layers, net.input_shape)[layer_index - 1].output_shape
-      if layer_index else net.input_shape)[-1]
-  y0, y1, x0, x1 = max(top, 0), min(top + size, h), max(left, 0), min(left + size, w)
+  r, c, (top, left, bottom, right), k = _centre(net, layer_index)
+  y0, y1, x0, x1 = max(top, 0), min(bottom, h), max(left, 0), min(right, w)
   mask = np.zeros((1, h, w, channels), np.float32)
   mask[:, y0:y1, x0:x1, :] = 1.0
   mask = tf.constant(mask)
@@ -144,7 +144,6 @@ DEAD_RGB = (0.55, 0.0, 0.0)   # a dead filter's tile: dark red, never a picture
 
 def grid(images: np.ndarray, dead: np.ndarray, min_tile: int = 28) -> tf.Tensor:
   """The images ``[k, rf, rf, c]`` as one RGB grid ``[H, W, 3]``, dead filters' tiles dark red."""
-  from tfcnn.summaries import grids
   colours = np.repeat(images, 3, axis=-1) if images.shape[-1] == 1 else images.copy()
   colours[dead] = DEAD_RGB
   return grids.tile_images(colours, min_tile)
