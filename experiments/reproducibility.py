@@ -121,7 +121,8 @@ def _train(workdir: pathlib.Path, dataset, runs: list[study.Run], batch_shards: 
       images, labels = summaries.probes.one_per_class(dataset.test_images, dataset.test_labels)
       hooks.append(summaries.TensorBoardLogger(
           run_dir, images, labels, hparams={**config.to_dict(), "run": run.name},
-          summary_every_steps=100, images_every_epochs=max(1, _EPOCHS.value), histograms=False))
+          summary_every_steps=100, images_every_epochs=max(1, _EPOCHS.value), histograms=False,
+          class_names=dataset.class_names))
     results[run] = training.train(
         config, run_dir, dataset=dataset, hooks=hooks,
         run=training.RunConfig(batch_shards=batch_shards, data_dir=_DATA_DIR.value).validate())

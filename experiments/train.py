@@ -179,7 +179,8 @@ def main(argv: list[str]) -> None:
         workdir, probe_images, probe_labels, hparams=config.to_dict(),
         flags={name: flags.FLAGS[name].value for name in FLAG_NAMES},
         summary_every_steps=_SUMMARY_EVERY.value, images_every_epochs=_IMAGES_EVERY.value,
-        filters_per_layer=_FILTERS_PER_LAYER.value, histograms=_HISTOGRAMS.value))
+        filters_per_layer=_FILTERS_PER_LAYER.value, histograms=_HISTOGRAMS.value,
+        class_names=dataset.class_names))
   results = training.train(config, workdir, dataset=dataset, hooks=hooks, strategy=strategy,
                            run=run)
   print(f"{results['dataset']}: test accuracy {results['test_accuracy']:.4f}, "

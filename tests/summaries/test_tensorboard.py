@@ -15,7 +15,7 @@ from tensorboard.backend.event_processing import event_accumulator
 
 import tfcnn
 from tfcnn import training
-from tfcnn.summaries import TensorBoardLogger, grids, probes
+from tfcnn.summaries import TensorBoardLogger, panels, probes
 
 CONFIG = training.TrainConfig(model="conv6k3-maxpool2-conv8k3-flatten-dense10", epochs=2,
                               batch_size=32, train_limit=128, test_limit=64, seed=2)
@@ -49,48 +49,65 @@ def test_scalars_histograms_text_and_graph_in_train_events(run):
   workdir, _, results, _ = run
   acc = _load(workdir / "tb" / "train")
   tags = acc.Tags()["tensors"]
-  for tag in ("loss", "accuracy", "learning_rate", "gradient_norm", "epoch_loss",
-              "epoch_accuracy", "images_per_second", "model_summary", "flags",
-              "weights/conv_0/kernel", "gradients/conv_0/kernel", "activations/conv_0",
-              "feature_maps/conv_0", "feature_maps/maxpool_1", "feature_maps/conv_2",
-              "filters/conv_0", "filters/conv_2", "probes"):
+  for tag in ("batch/loss", "batch/accuracy", "batch/learning_rate", "batch/gradient_norm",
+              "epoch/loss", "epoch/accuracy", "epoch/images_per_second", "model_summary",
+              "flags", "histograms/weights/conv_0/kernel", "histograms/gradients/conv_0/kernel",
+              "histograms/activations/conv_0", "feature_maps/conv_0", "feature_maps/maxpool_1",
+              "feature_maps/conv_2", "filters/conv_0", "filters/conv_2"):
     assert tag in tags, tag
-  assert [e.step for e in acc.Tensors("loss")] == [2, 4, 6, 8]   # every 2 of 8 steps
-  assert [e.step for e in acc.Tensors("epoch_loss")] == [4, 8]
+  assert [e.step for e in acc.Tensors("batch/loss")] == [2, 4, 6, 8]   # every 2 of 8 steps
+  assert [e.step for e in acc.Tensors("epoch/loss")] == [4, 8]
   assert [e.step for e in acc.Tensors("feature_maps/conv_0")] == [0, 4, 8]  # before, epochs
   assert acc.Graph() is not None
   test = _load(workdir / "tb" / "test")
-  assert [e.step for e in test.Tensors("epoch_accuracy")] == [4, 8]
-  final = tf.make_ndarray(test.Tensors("epoch_accuracy")[-1].tensor_proto)
+  assert [e.step for e in test.Tensors("epoch/accuracy")] == [4, 8]
+  final = tf.make_ndarray(test.Tensors("epoch/accuracy")[-1].tensor_proto)
   assert float(final) == pytest.approx(results["test_accuracy"])
 
 
-def test_image_sizes(run):
+def test_tag_groups_put_the_curves_first(run):
+  """TensorBoard's Time Series tab orders groups (the tag before its first "/") by
+  name: the curves' groups must come before every picture and histogram group."""
+  workdir, _, _, _ = run
+  tags = _load(workdir / "tb" / "train").Tags()["tensors"]
+  groups = sorted({tag.split("/")[0] for tag in tags if "/" in tag})
+  assert groups[:2] == ["batch", "epoch"], groups
+  assert all("/" in tag for tag in tags if tag not in ("model_summary", "flags")), tags
+
+
+def test_pictures_one_per_probe_and_per_filter(run):
   workdir, _, _, _ = run
   acc = _load(workdir / "tb" / "train")
   event = acc.Tensors("feature_maps/conv_0")[-1]
   images = tf.make_ndarray(event.tensor_proto)  # [width, height, png, png, ...]
   assert len(images) == 2 + 10   # ten probes
-  first = tf.io.decode_png(images[2]).numpy()
-  # 6 maps of 26x26 → 3 columns, 2 rows; 26 ≥ 28? no → scale 2.
-  assert first.shape == (1 + 2 * 53, 1 + 3 * 53, 1)
+  decoded = [tf.io.decode_png(png).numpy() for png in images[2:]]
+  assert {d.shape for d in decoded} == {decoded[0].shape} and decoded[0].shape[2] == 3
   filters = tf.make_ndarray(acc.Tensors("filters/conv_2")[-1].tensor_proto)
-  assert len(filters) == 2 + 3
+  assert len(filters) == 2 + 3   # filters_per_layer=3: a panel per output filter
+  assert len(tf.make_ndarray(acc.Tensors("filters/conv_0")[-1].tensor_proto)) == 2 + 1
 
 
 def test_a_feature_map_png_is_that_layers_output_for_that_probe(run):
   workdir, hook, results, images = run
   step = results["steps"]
   png = workdir / "images" / f"step{step:08d}" / "feature_maps_conv_2_probe7_class7.png"
-  decoded = tf.io.decode_png(tf.io.read_file(str(png))).numpy()[..., 0]
-  outputs = hook.state.model.call_with_outputs(tfcnn.data.pipeline.scale(images[7:8]))
+  decoded = tf.io.decode_png(tf.io.read_file(str(png))).numpy()
+  probe = tfcnn.data.pipeline.scale(images[7:8])
+  outputs = hook.state.model.call_with_outputs(probe)
   maps = outputs[2][0].numpy()           # conv_2 of probe 7: [11, 11, 8]
-  scale = grids.upscale_factor(11, 28)
+  probabilities = tf.nn.softmax(outputs[-1][0]).numpy()
+  predicted = int(probabilities.argmax())
+  layout = panels.feature_maps(probe[0].numpy(), maps, "conv_2", "7", str(predicted),
+                               float(probabilities[predicted]))
+  height, width, _ = layout.image.shape   # the panels of one layer are padded to one size
+  np.testing.assert_array_equal(decoded[:height, :width], layout.image)
   for i in range(maps.shape[-1]):
     m = maps[..., i]
     normalised = (m - m.min()) / (m.max() - m.min()) if m.max() > m.min() else 0 * m
-    top, left = grids.tile_position(i, 11, 11, grids.grid_columns(8), scale)
-    tile = decoded[top:top + 11 * scale:scale, left:left + 11 * scale:scale]
+    top, left = layout.positions[i]
+    tile = decoded[top:top + 11 * layout.scale:layout.scale,
+                   left:left + 11 * layout.scale:layout.scale, 0]
     np.testing.assert_allclose(tile, np.round(normalised * 255), atol=1)
 
 
@@ -132,8 +149,8 @@ def test_a_real_tensorboard_server_shows_our_tags(run):
       except OSError:
         pass
       time.sleep(0.5)
-    assert scalars and "loss" in scalars["tb/train"], scalars
-    assert "epoch_accuracy" in scalars["tb/test"]
+    assert scalars and "batch/loss" in scalars["tb/train"], scalars
+    assert "epoch/accuracy" in scalars["tb/test"]
     images = _get_json(base + "/data/plugin/images/tags")
     assert "feature_maps/conv_0" in images["tb/train"]
     assert "filters/conv_0" in images["tb/train"]

@@ -56,8 +56,8 @@ def test_xla_steps_still_write_their_summaries(tmp_path):
   events = event_accumulator.EventAccumulator(
       str(tmp_path), size_guidance={event_accumulator.TENSORS: 0})
   events.Reload()
-  assert [e.step for e in events.Tensors("loss")] == [2, 4, 6]
-  assert [e.step for e in events.Tensors("gradients/conv_0/kernel")] == [3, 6]
+  assert [e.step for e in events.Tensors("batch/loss")] == [2, 4, 6]
+  assert [e.step for e in events.Tensors("histograms/gradients/conv_0/kernel")] == [3, 6]
 
 
 def test_xla_skips_non_finite_batches(monkeypatch, tmp_path):

@@ -6,9 +6,10 @@ import tensorflow as tf
 class StepSummaries:
   """Called by the train step with its values; writes every N applied steps.
 
-  Every `every_steps` steps: ``loss``, ``accuracy``, ``learning_rate``,
-  ``gradient_norm``; every `gradient_histograms_every` steps (0: never) a
-  histogram per gradient. A skipped (non-finite) batch writes nothing.
+  Every `every_steps` steps: ``batch/loss``, ``batch/accuracy``,
+  ``batch/learning_rate``, ``batch/gradient_norm``; every
+  `gradient_histograms_every` steps (0: never) a histogram per gradient
+  (``histograms/gradients/...``). A skipped (non-finite) batch writes nothing.
   """
 
   def __init__(self, writer: tf.summary.SummaryWriter, every_steps: int = 100,
@@ -25,11 +26,11 @@ class StepSummaries:
     # multi-step loop); reset it so the tags are the same in every code path.
     with tf.compat.v1.name_scope(None), self.writer.as_default(step=step):
       with tf.summary.record_if(every(self.every_steps)):
-        tf.summary.scalar("loss", loss)
-        tf.summary.scalar("accuracy", accuracy)
-        tf.summary.scalar("learning_rate", state.optimizer.learning_rate(step - 1))
-        tf.summary.scalar("gradient_norm", tf.linalg.global_norm(gradients))
+        tf.summary.scalar("batch/loss", loss)
+        tf.summary.scalar("batch/accuracy", accuracy)
+        tf.summary.scalar("batch/learning_rate", state.optimizer.learning_rate(step - 1))
+        tf.summary.scalar("batch/gradient_norm", tf.linalg.global_norm(gradients))
       if self.gradient_histograms_every:
         with tf.summary.record_if(every(self.gradient_histograms_every)):
           for gradient, variable in zip(gradients, state.model.trainable_variables):
-            tf.summary.histogram(f"gradients/{variable.name.split(':')[0]}", gradient)
+            tf.summary.histogram(f"histograms/gradients/{variable.name.split(':')[0]}", gradient)

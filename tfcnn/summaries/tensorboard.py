@@ -1,30 +1,37 @@
-"""TensorBoard logging of a training run: scalars, histograms, maps, filters.
+"""TensorBoard logging of a training run: scalars, histograms, labelled pictures.
 
-:class:`TensorBoardLogger` is a training hook. It writes under ``<workdir>/tb``:
+:class:`TensorBoardLogger` is a training hook. It writes under ``<workdir>/tb``,
+with tags grouped so that TensorBoard's Time Series tab (which orders groups by
+the name before the first "/") opens on the curves, then the pictures, then
+the histograms:
 
-- ``tb/train``: per-step ``loss``, ``accuracy``, ``learning_rate``,
-  ``gradient_norm`` (written inside the compiled train step every
-  `summary_every_steps`); per-epoch ``epoch_loss``, ``epoch_accuracy``,
-  ``images_per_second``, ``skipped_batches`` (non-finite batches skipped);
-  before training, every `images_every_epochs` epochs and at the end:
-  histograms of weights, activations and gradients (of the mean loss on the
-  probe images, in inference mode), ``feature_maps/<layer>`` (one grid per
-  probe image), ``filters/<layer>`` (weights, red positive, blue negative, one
-  scale per layer) and ``probes`` images; the model summary
-  and the flags as text; the graph of the compiled loop that trains (written
-  after the first epoch, once traced; the plain step of
-  :mod:`tfcnn.training.step` is inside it).
-- ``tb/test`` (and ``tb/validation``): per-epoch ``epoch_loss``, ``epoch_accuracy``.
+- ``tb/train``: ``batch/loss``, ``batch/accuracy``, ``batch/learning_rate``,
+  ``batch/gradient_norm`` (written inside the compiled train step every
+  `summary_every_steps`); per epoch ``epoch/loss``, ``epoch/accuracy``,
+  ``epoch/images_per_second``, ``epoch/skipped_batches`` (non-finite batches
+  skipped); before training, every `images_every_epochs` epochs and at the end:
+  ``feature_maps/<layer>`` (per probe image: the image with its true and
+  predicted class and probability beside the layer's maps, numbered by filter;
+  :func:`tfcnn.summaries.panels.feature_maps`), ``filters/<layer>`` (weights,
+  red positive, blue negative, one scale per layer, numbered tiles and a colour
+  bar; :func:`tfcnn.summaries.panels.weights`) and
+  ``histograms/{weights,gradients,activations}/...`` (gradients of the mean
+  loss on the probe images, in inference mode); the model summary and the
+  flags as text; the graph of the compiled loop that trains (written after the
+  first epoch, once traced; the plain step of :mod:`tfcnn.training.step` is
+  inside it).
+- ``tb/test`` (and ``tb/validation``): ``epoch/loss``, ``epoch/accuracy`` — on
+  the same cards as the training curves.
 - ``tb/``: the HParams session (hyper-parameters and final metrics).
 
-The same grids are written as PNG files under ``<workdir>/images/step<N>/``,
+The same pictures are written as PNG files under ``<workdir>/images/step<N>/``,
 before training and at its end (every epoch's are in TensorBoard).
 """
 
 import json
 import os
 import pathlib
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -33,7 +40,7 @@ from tensorboard.plugins.hparams import api as hp
 from tfcnn import losses
 from tfcnn.data import pipeline
 from tfcnn.layers import Conv2D
-from tfcnn.summaries import grids, step_scalars
+from tfcnn.summaries import panels, step_scalars
 
 HPARAM_METRICS = ("hparams/test_accuracy", "hparams/test_loss")
 
@@ -49,7 +56,8 @@ class TensorBoardLogger:
                probe_labels: np.ndarray, hparams: Mapping[str, object] | None = None,
                flags: Mapping[str, object] | None = None, summary_every_steps: int = 100,
                images_every_epochs: int = 1, filters_per_layer: int = 4,
-               histograms: bool = True, write_pngs: bool = True, min_tile: int = 28):
+               histograms: bool = True, write_pngs: bool = True, min_tile: int = 28,
+               class_names: Sequence[str] | None = None):
     if summary_every_steps < 1 or images_every_epochs < 1 or filters_per_layer < 0:
       raise ValueError("summary_every_steps and images_every_epochs must be >= 1, "
                        "filters_per_layer >= 0")
@@ -59,6 +67,7 @@ class TensorBoardLogger:
     self.probes = pipeline.scale(probe_images)
     self.probe_labels = np.asarray(probe_labels)
     self.probe_label_tensor = tf.constant(self.probe_labels.astype(np.int32))
+    self.class_names = list(class_names) if class_names is not None else None
     self.hparams = dict(hparams or {})
     self.flags = dict(flags or {})
     self.summary_every_steps = summary_every_steps
@@ -93,19 +102,19 @@ class TensorBoardLogger:
   def on_epoch_end(self, state, stats: dict) -> None:
     step = state.step_count()
     with self.train_writer.as_default(step=step):
-      tf.summary.scalar("epoch_loss", stats["train_loss"])
-      tf.summary.scalar("epoch_accuracy", stats["train_accuracy"])
-      tf.summary.scalar("images_per_second", stats["images_per_second"])
-      tf.summary.scalar("skipped_batches", stats.get("skipped_batches", 0))
+      tf.summary.scalar("epoch/loss", stats["train_loss"])
+      tf.summary.scalar("epoch/accuracy", stats["train_accuracy"])
+      tf.summary.scalar("epoch/images_per_second", stats["images_per_second"])
+      tf.summary.scalar("epoch/skipped_batches", stats.get("skipped_batches", 0))
     with self.test_writer.as_default(step=step):
-      tf.summary.scalar("epoch_loss", stats["test_loss"])
-      tf.summary.scalar("epoch_accuracy", stats["test_accuracy"])
+      tf.summary.scalar("epoch/loss", stats["test_loss"])
+      tf.summary.scalar("epoch/accuracy", stats["test_accuracy"])
     if "validation_loss" in stats:
       if self.validation_writer is None:
         self.validation_writer = tf.summary.create_file_writer(str(self.logdir / "validation"))
       with self.validation_writer.as_default(step=step):
-        tf.summary.scalar("epoch_loss", stats["validation_loss"])
-        tf.summary.scalar("epoch_accuracy", stats["validation_accuracy"])
+        tf.summary.scalar("epoch/loss", stats["validation_loss"])
+        tf.summary.scalar("epoch/accuracy", stats["validation_accuracy"])
     if stats["epoch"] % self.images_every_epochs == 0:
       self.log_images(step, pngs=False)   # PNG files: at the start and the end only
     if not self._graph_written and state.step_graph is not None:
@@ -142,28 +151,36 @@ class TensorBoardLogger:
                           metrics=[hp.Metric(m) for m in HPARAM_METRICS])
         hp.hparams(hparams, trial_id=self.workdir.name)
 
-  def _image_summaries(self, step: tf.Tensor):
-    """Writes images and histograms at `step`; returns the grids for PNGs."""
+  def _class_name(self, label: int) -> str:
+    return self.class_names[label] if self.class_names else str(label)
+
+  def _image_summaries(self, step: tf.Tensor) -> dict[str, np.ndarray]:
+    """Writes pictures and histograms at `step`; returns the pictures
+    (``uint8 [n, H, W, 3]`` per tag) for the PNG files."""
     model = self.state.model
     outputs = model.call_with_outputs(self.probes, training=False)
+    probabilities = tf.nn.softmax(tf.cast(outputs[-1], tf.float32)).numpy()
+    predicted = probabilities.argmax(axis=1)
+    probes = self.probes.numpy()
     result = {}
+    for i in self._spatial:
+      name = model.layers[i].name
+      maps = outputs[i].numpy()
+      result[f"feature_maps/{name}"] = panels.pad_to_same_size([
+          panels.feature_maps(probes[j], maps[j], name,
+                              self._class_name(int(self.probe_labels[j])),
+                              self._class_name(int(predicted[j])),
+                              float(probabilities[j, predicted[j]]), self.min_tile).image
+          for j in range(len(probes))])
+    for i in self._convs:
+      layer = model.layers[i]
+      if layer.kernel.shape[2] not in (1, 3) and not self.filters_per_layer:
+        continue
+      result[f"filters/{layer.name}"] = panels.pad_to_same_size(panels.weights(
+          layer.kernel.numpy(), layer.name, self.filters_per_layer, self.min_tile))
     with self.train_writer.as_default(step=step):
-      tf.summary.image("probes", grids.images_grid(self.probes, self.min_tile)[tf.newaxis])
-      for i in self._spatial:
-        name = model.layers[i].name
-        maps = grids.feature_map_grid(outputs[i], self.min_tile)   # one grid per probe
-        tf.summary.image(f"feature_maps/{name}", grids.to_uint8(maps),
-                         max_outputs=self.probes.shape[0])
-        result[f"feature_maps_{name}"] = maps
-      for i in self._convs:
-        layer = model.layers[i]
-        count = min(self.filters_per_layer, layer.kernel.shape[3])
-        if layer.kernel.shape[2] != 1 and not count:
-          continue
-        images = grids.weight_grids(layer.kernel, count, self.min_tile)   # red +, blue -
-        tf.summary.image(f"filters/{layer.name}", grids.rgb_to_uint8(images),
-                         max_outputs=images.shape[0])
-        result[f"filters_{layer.name}"] = images
+      for tag, images in result.items():
+        tf.summary.image(tag, images, max_outputs=images.shape[0])
       if self.histograms:
         _histograms(model, outputs, self.probes, self.probe_label_tensor)
     return result
@@ -189,22 +206,24 @@ def _histograms(model, outputs, probes: tf.Tensor, labels: tf.Tensor) -> None:
   no dropout draw and no batch-norm update, so training is not touched.
   """
   for variable in model.variables:
-    tf.summary.histogram(f"weights/{_tag(variable.name)}", variable)
+    tf.summary.histogram(f"histograms/weights/{_tag(variable.name)}", variable)
   with tf.GradientTape() as tape:
     logits = tf.cast(model(probes, training=False), tf.float32)
     loss = tf.reduce_mean(losses.sparse_softmax_cross_entropy(labels, logits))
   for variable, gradient in zip(model.trainable_variables,
                                 tape.gradient(loss, model.trainable_variables)):
-    tf.summary.histogram(f"gradients/{_tag(variable.name)}", gradient)
+    tf.summary.histogram(f"histograms/gradients/{_tag(variable.name)}", gradient)
   for layer, output in zip(model.layers, outputs):
-    tf.summary.histogram(f"activations/{layer.name}", output)
+    tf.summary.histogram(f"histograms/activations/{layer.name}", output)
 
 
-def _write_pngs(folder: pathlib.Path, images_by_name: dict, probe_labels: np.ndarray) -> None:
-  """Each grid of :meth:`TensorBoardLogger._image_summaries` as a PNG file in `folder`."""
+def _write_pngs(folder: pathlib.Path, images_by_tag: dict, probe_labels: np.ndarray) -> None:
+  """Each picture of :meth:`TensorBoardLogger._image_summaries` as a PNG file in
+  `folder`, named after its tag (``feature_maps/conv_0`` → ``feature_maps_conv_0…``)."""
   folder.mkdir(parents=True, exist_ok=True)
-  for name, images in images_by_name.items():
+  for tag, images in images_by_tag.items():
+    name = tag.replace("/", "_")
     for j in range(images.shape[0]):
-      suffix = (f"_probe{j}_class{int(probe_labels[j])}" if name.startswith("feature")
+      suffix = (f"_probe{j}_class{int(probe_labels[j])}" if tag.startswith("feature_maps")
                 else (f"_filter{j}" if images.shape[0] > 1 else ""))
-      tf.io.write_file(str(folder / f"{name}{suffix}.png"), grids.encode_png(images[j]))
+      tf.io.write_file(str(folder / f"{name}{suffix}.png"), tf.io.encode_png(images[j]))
