@@ -3,12 +3,19 @@ r"""What does each layer see? Feature maps, activation maximisation, top patches
 Reads a trained workdir (from experiments.train) and writes PNG grids into
 --out (default <workdir>/visualize) and TensorBoard images into <out>/tb:
 
-  feature_maps/<layer>_image<i>_class<c>.png   every map of a layer for a test image
-  activation_max/<layer>.png                     one synthetic input per filter
-  top_patches/<layer>_filter<f>.png               the k test crops a filter likes most
-  activation_max.json                             achieved activation vs the test set's best
+  feature_maps/<layer>_image<i>_class<c>.png  a test image, its true and predicted class,
+                                              and every map of a layer, numbered by filter
+  explained/image<i>_class<c>.png             the same image's saliency, Grad-CAM and maps
+  activation_max/<layer>.png                  one synthetic input per filter
+  top_patches/<layer>_filter<f>.png           the k test crops a filter likes most
+  cards/<layer>_filter<f>.png, cards/index.html   a card per filter (weights, pattern,
+                                              patches, statistics; with --study, its
+                                              partner in other runs of the study)
+  activation_max.json                         achieved activation vs the test set's best
 
   python -m experiments.visualize --workdir=runs/mnist_sample-seed_cnn-seed0-35641965
+  python -m experiments.visualize --workdir=runs/repro-mnist_sample-seed_cnn/runs/w1-init1-data1 \
+      --study=runs/repro-mnist_sample-seed_cnn
 """
 
 import json
@@ -23,8 +30,9 @@ from tfcnn import training, visualize
 from tfcnn.data import pipeline, sources
 from tfcnn.errors import ConfigError
 from tfcnn.layers import Conv2D
-from tfcnn.summaries import grids
+from tfcnn.summaries import grids, panels
 from tfcnn.training import results as results_lib
+from tfcnn.analysis import partners as partners_lib
 from tfcnn.visualize import cards, explained, unit_max
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A trained run's workdir.", required=True)
@@ -44,6 +52,12 @@ _TOP_K = flags.DEFINE_integer("top_k", 9, "Top patches per filter.", lower_bound
 _MAX_FILTERS = flags.DEFINE_integer("max_filters", 16,
                                     "Filters per layer given a top-patch image.", lower_bound=0)
 _TEST_LIMIT = flags.DEFINE_integer("test_limit", 2000, "Test images searched.", lower_bound=1)
+_STUDY = flags.DEFINE_string(
+    "study", None, "A reproducibility study folder (experiments.reproducibility) whose runs "
+    "include --workdir's model: each filter card then shows the filter's partner in other runs.")
+_PARTNER_RUNS = flags.DEFINE_integer("partner_runs", 6, "With --study: other runs shown per "
+                                     "card, taken in turn from same init / same data / both "
+                                     "differ.", lower_bound=1)
 
 
 def _write_png(path: pathlib.Path, image) -> None:
@@ -68,7 +82,30 @@ def _explain(net, images, labels, indices, outputs, class_names, convs, out) -> 
     tf.summary.image(f"explained/image{index}", tf.image.decode_png(png, channels=3)[tf.newaxis])
 
 
-def _cards(folder, layer: str, kernel, preferred, crops, stats: dict) -> list[str]:
+def _study_partners(study_dir: pathlib.Path, workdir: pathlib.Path, net, dataset) -> dict:
+  """Each conv filter's partner in up to --partner_runs other runs of the study, matched
+  on the study's own probe images (the first ``probe_size`` test images)."""
+  runs_dir = study_dir / "runs"
+  if not runs_dir.is_dir():
+    raise ConfigError(f"--study={study_dir}: not a study folder (it has no runs/)")
+  report = study_dir / "report.json"
+  probe_size = results_lib.read_json(report).get("probe_size", 500) if report.exists() else 500
+  candidates = {d.name: results_lib.read_json(d / "config.json")
+                for d in sorted(runs_dir.iterdir())
+                if (d / "results.json").exists() and d.resolve() != workdir.resolve()}
+  chosen = partners_lib.choose_runs(results_lib.read_json(workdir / "config.json"), candidates,
+                                    _PARTNER_RUNS.value)
+  if not chosen:
+    raise ConfigError(f"--study={study_dir}: no other finished run of this model there")
+  logging.info("partners from %s", ", ".join(chosen))
+  others = {f"{name}\n{kind}": training.load_model(runs_dir / name)
+            for name, kind in chosen.items()}
+  probes = pipeline.scale(dataset.test_images[:probe_size]).numpy()
+  return partners_lib.partners(net, others, probes)
+
+
+def _cards(folder, layer: str, kernel, preferred, crops, stats: dict,
+           partners: list | None) -> list[str]:
   """One card per filter of `layer` (PNG files, and in TensorBoard); returns the file names."""
   folder.mkdir(parents=True, exist_ok=True)
   scale = float(np.abs(kernel).max())
@@ -76,12 +113,14 @@ def _cards(folder, layer: str, kernel, preferred, crops, stats: dict) -> list[st
   for f in range(kernel.shape[-1]):
     one = {key: stats[key][f] for key in ("firing", "achieved", "test_median", "test_best",
                                           "dead")}
-    png = cards.card(layer, f, kernel[..., f], scale, preferred[f], crops[f], one)
+    png = cards.card(layer, f, kernel[..., f], scale, preferred[f], crops[f], one,
+                     partners[f] if partners else ())
     names.append(f"{layer}_filter{f:03d}.png")
     (folder / names[-1]).write_bytes(png)
     decoded.append(tf.image.decode_png(png, channels=3))
+  height = 230 if not partners else 370
   tf.summary.image(f"cards/{layer}", tf.stack([tf.image.resize_with_pad(
-      d, 230, 640) for d in decoded]) / 255.0, max_outputs=len(decoded))
+      d, height, 640) for d in decoded]) / 255.0, max_outputs=len(decoded))
   return names
 
 
@@ -125,19 +164,27 @@ def main(argv: list[str]) -> None:
     raise ConfigError(f"unknown conv layer(s) {', '.join(unknown)}; "
                       f"this model has {', '.join(conv_layers)}")
 
+  study_partners = (_study_partners(pathlib.Path(_STUDY.value), workdir, net, dataset)
+                    if _STUDY.value else {})
   writer = tf.summary.create_file_writer(str(out / "tb"))
   outputs = net.call_with_outputs(tf.constant(test[chosen]), training=False)
+  probabilities = tf.nn.softmax(outputs[-1]).numpy()
+  class_names = dataset.class_names
+  (out / "feature_maps").mkdir(parents=True, exist_ok=True)
   with writer.as_default(step=step):
     for i, layer in enumerate(net.layers):
       if not layer.window:
         continue
       stack = []
       for j, index in enumerate(chosen):
-        grid = grids.feature_map_grid(outputs[i][j])
+        p = int(probabilities[j].argmax())
+        picture = panels.feature_maps(test[index], outputs[i][j].numpy(), layer.name,
+                                      class_names[labels[index]], class_names[p],
+                                      float(probabilities[j, p])).image
         filename = f"{layer.name}_image{index}_class{labels[index]}.png"
-        _write_png(out / "feature_maps" / filename, grid)
-        stack.append(grid)
-      tf.summary.image(f"feature_maps/{layer.name}", grids.to_uint8(tf.stack(stack)),
+        (out / "feature_maps" / filename).write_bytes(tf.io.encode_png(picture).numpy())
+        stack.append(picture)
+      tf.summary.image(f"feature_maps/{layer.name}", panels.pad_to_same_size(stack),
                        max_outputs=len(stack))
     _explain(net, test[chosen], labels[chosen], chosen, outputs, dataset.class_names,
              list(conv_layers.values()), out)
@@ -156,7 +203,7 @@ def main(argv: list[str]) -> None:
       tf.summary.image(f"activation_max/{name}", grids.grid_to_uint8(grid)[tf.newaxis])
       crops, _, _ = visualize.top_patches(net, index, test, k=_TOP_K.value)
       card_files[name] = _cards(out / "cards", name, net.layers[index].kernel.numpy(), images,
-                                crops, report[name])
+                                crops, report[name], study_partners.get(name))
       for f in range(min(_MAX_FILTERS.value, crops.shape[0])):
         tile = grids.tile_images(crops[f])
         _write_png(out / "top_patches" / f"{name}_filter{f}.png", tile)

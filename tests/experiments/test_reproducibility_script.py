@@ -51,6 +51,14 @@ def test_small_study_per_condition_writes_report_figures_and_resumes(tmp_path):
   assert again.returncode == 0, again.stderr[-3000:]
   assert again.stderr.count("finished earlier, not retrained") == 8
 
+  # The filter cards of one run show each filter's partner in the others.
+  cards = run("experiments.visualize", f"--workdir={tmp_path / 'runs' / 'w1-init1-data1'}",
+              f"--study={tmp_path}", "--partner_runs=3", "--steps=5", "--max_filters=0",
+              "--test_limit=120", "--classes=0", f"--out={tmp_path / 'vis'}")
+  assert cards.returncode == 0, cards.stderr[-3000:]
+  assert "partners from w1-init1-data2, w1-init2-data1, w1-init2-data2" in cards.stderr
+  assert len(list((tmp_path / "vis" / "cards").glob("conv_2_filter*.png"))) == 8
+
 
 def test_bad_seeds_are_one_line_errors(tmp_path):
   result = run("experiments.reproducibility", "--seeds=1,1", f"--workdir={tmp_path}")

@@ -60,6 +60,20 @@ def test_filter_cards_are_pngs_and_the_index_links_every_card(tmp_path):
   assert "<h2>conv_2: 1 filters</h2>" in page and "src='a.png'" in page
 
 
+def test_a_study_card_adds_a_row_of_partners():
+  import tensorflow as tf
+  from tfcnn.analysis.partners import Partner
+  from tfcnn.visualize import cards
+  stats = dict(firing=0.2, achieved=1.5, test_median=1.0, test_best=2.0, dead=False)
+  rng = np.random.default_rng(0)
+  args = ("conv_2", 5, rng.normal(size=(3, 3, 8)), 2.0, rng.uniform(size=(8, 8, 1)),
+          rng.uniform(size=(6, 8, 8, 1)), stats)
+  alone = tf.image.decode_png(cards.card(*args)).shape
+  with_partners = tf.image.decode_png(cards.card(*args, [
+      Partner(f"run{i}\nsame init", i, 0.9, rng.normal(size=(3, 3, 8))) for i in range(3)]))
+  assert with_partners.shape[0] > alone[0] * 1.3
+
+
 def test_a_layer_without_spatial_maps_is_refused_by_name():
   import pytest
   net = tfcnn.build_model("conv4k3-flatten-dense10", seed=1)

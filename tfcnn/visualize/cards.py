@@ -5,8 +5,12 @@ for the layer, with a colour bar; a deeper filter as one small map per
 input channel), the pattern its centre unit prefers
 (:mod:`tfcnn.visualize.unit_max`), its top patches from the test set, and
 its statistics: how often it fires, and its preferred pattern's activation
-against the median and best test image. A dead filter says so.
-:func:`index_page` lays out a layer's cards small in one HTML page.
+against the median and best test image. A dead filter says so. For a run of
+a study, a last row shows the filter's partner in each other run
+(:mod:`tfcnn.analysis.partners`): its index there, the activation
+correlation of the match, and its weights with input channels in this run's
+order, on this card's scale. :func:`index_page` lays out a layer's cards
+small in one HTML page.
 """
 
 import html
@@ -42,17 +46,42 @@ def _show(ax, image: np.ndarray, title: str) -> None:
   ax.axis("off")
 
 
+def _partners_row(fig, spec, partners: Sequence, scale: float) -> None:
+  """The partner filters in a row, each titled with its run, index and similarity."""
+  columns = max(6, len(partners))
+  row = spec.subgridspec(1, columns, wspace=0.3)
+  for j, p in enumerate(partners):
+    ax = fig.add_subplot(row[0, j])
+    if p.kernel.shape[-1] == 3:
+      ax.imshow(np.clip(0.5 + 0.5 * p.kernel / max(scale, 1e-12), 0, 1))
+    else:
+      ax.imshow(_weights_image(p.kernel), cmap="RdBu_r", vmin=-scale, vmax=scale)
+    ax.set_title(f"{p.run}\nfilter {p.filter}, r = {p.similarity:.2f}", fontsize=6.5,
+                 color="black" if p.similarity >= 0.5 else "darkred")
+    ax.axis("off")
+
+
 def card(layer: str, index: int, kernel: np.ndarray, scale: float, preferred: np.ndarray,
-         patches: np.ndarray, stats: dict) -> bytes:
+         patches: np.ndarray, stats: dict, partners: Sequence = ()) -> bytes:
   """PNG bytes of the card of filter `index` of `layer`.
 
   Args:
     kernel: ``[k, k, c_in]``, this filter's weights; `scale`: the layer's largest |w|.
     preferred: ``[rf, rf, c]`` in [0, 1]; patches: ``[n, rf, rf, c]`` in [0, 1].
     stats: ``firing``, ``achieved``, ``test_median``, ``test_best``, ``dead`` of this filter.
+    partners: :class:`tfcnn.analysis.partners.Partner` of this filter in other runs.
   """
-  fig = plt.figure(figsize=(10.5, 3.2))
-  grid = fig.add_gridspec(2, 5, width_ratios=[1.8, 1.2, 1, 1, 1], hspace=0.3, wspace=0.35)
+  fig = plt.figure(figsize=(10.5, 3.2 + 1.9 * bool(partners)))
+  if partners:
+    outer = fig.add_gridspec(2, 1, height_ratios=[3.2, 1.5], hspace=0.75)
+    grid = outer[0].subgridspec(2, 5, width_ratios=[1.8, 1.2, 1, 1, 1], hspace=0.3,
+                                wspace=0.35)
+    _partners_row(fig, outer[1], partners, scale)
+    fig.text(0.5, outer[1].get_position(fig).y1 + 0.12, "the matched filter in each other "
+             "run of the study (activation correlation r; weights on this card's scale, "
+             "inputs in this run's order)", ha="center", fontsize=8)
+  else:
+    grid = fig.add_gridspec(2, 5, width_ratios=[1.8, 1.2, 1, 1, 1], hspace=0.3, wspace=0.35)
   ax = fig.add_subplot(grid[:, 0])
   if kernel.shape[-1] == 3:   # RGB first layer: the colour it responds to
     ax.imshow(np.clip(0.5 + 0.5 * kernel / max(scale, 1e-12), 0, 1))
