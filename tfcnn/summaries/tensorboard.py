@@ -144,6 +144,10 @@ class TensorBoardLogger:
       tf.summary.text("model_summary", "```\n" + summary.table + "\n```")
       tf.summary.text("flags", "```\n" + json.dumps(self.flags, indent=2, default=str) + "\n```")
     if self.hparams:
+      # The HParams protocol knows strings, booleans and float64 only
+      # (api_pb2.DataType), so integers such as batch_size are shown as
+      # "32.000"; logging them as strings would print "32" but sort "128"
+      # before "32" and lose the numeric range filter, so they stay numbers.
       hparams = {k: (v if isinstance(v, (bool, int, float, str)) else str(v))
                  for k, v in self.hparams.items()}
       with self.session_writer.as_default(step=0):
