@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from tfcnn.summaries import grids
+from tfcnn.summaries import grids, panels
 
 
 def test_each_map_is_normalised_on_its_own():
@@ -28,30 +28,40 @@ def test_tile_layout_separators_and_upscaling():
   assert (grid[top:top + 6, left:left + 8] == grids.SEPARATOR).all()
 
 
+def _tile(panel, index, size):
+  top, left = panel.positions[index]
+  return panel.image[top:top + size * panel.scale:panel.scale,
+                     left:left + size * panel.scale:panel.scale]
+
+
+def _rgb(colour):
+  return np.round(np.asarray(colour) * 255)
+
+
 def test_weights_are_red_when_positive_blue_when_negative_on_one_scale_per_layer():
   kernel = np.zeros([3, 3, 1, 2], np.float32)
   kernel[0, 0, 0, 0], kernel[1, 1, 0, 0], kernel[2, 2, 0, 1] = 0.5, -0.25, -0.5
-  [grid] = grids.weight_grids(tf.constant(kernel), min_tile=3).numpy()
-  assert grid.shape == (1 + 4, 1 + 2 * 4, 3)       # 2 tiles of 3x3 in one row, + separators
-  top, left = grids.tile_position(0, 3, 3, columns=2, scale=1)
-  np.testing.assert_allclose(grid[top, left], grids.POSITIVE_RGB, atol=1e-6)     # +max: red
-  np.testing.assert_allclose(grid[top + 1, left + 1], [(1 + c) / 2 for c in grids.NEGATIVE_RGB],
-                             atol=1e-6)                                           # half blue
-  np.testing.assert_allclose(grid[top, left + 1], [1, 1, 1])                      # zero: white
-  top, left = grids.tile_position(1, 3, 3, columns=2, scale=1)
-  np.testing.assert_allclose(grid[top + 2, left + 2], grids.NEGATIVE_RGB, atol=1e-6)
-  # Separators are black, a colour no weight takes.
-  assert (grid[0] == 0).all() and (grid[:, 0] == 0).all()
-  assert min(grids.POSITIVE_RGB + grids.NEGATIVE_RGB) > 0.05
+  [panel] = panels.weights(kernel, "conv_0", count=4, min_tile=3)
+  first, second = _tile(panel, 0, 3), _tile(panel, 1, 3)
+  np.testing.assert_allclose(first[0, 0], _rgb(grids.POSITIVE_RGB), atol=1)      # +max: red
+  np.testing.assert_allclose(first[1, 1], _rgb([(1 + c) / 2 for c in grids.NEGATIVE_RGB]),
+                             atol=1)                                             # half blue
+  np.testing.assert_allclose(first[0, 1], [255, 255, 255])                       # zero: white
+  np.testing.assert_allclose(second[2, 2], _rgb(grids.NEGATIVE_RGB), atol=1)
+  # The gaps are the panel's background, a colour no weight takes.
+  top, left = panel.positions[0]
+  np.testing.assert_array_equal(panel.image[top - 1 - panels.BAND, left],
+                                panels.BACKGROUND)
 
 
-def test_deeper_layers_give_one_grid_per_output_filter_over_its_input_channels():
-  deep = tf.random.stateless_normal([3, 3, 16, 4], seed=[1, 2])
-  images = grids.weight_grids(deep, count=3, min_tile=3)
-  assert images.shape == (3, 1 + 4 * 4, 1 + 4 * 4, 3)      # 16 input channels → 4x4 tiles
-  scale = float(tf.reduce_max(tf.abs(deep)))
-  np.testing.assert_allclose(images[2, 1, 1].numpy(),
-                             grids.diverging_rgb(deep[0, 0, 0, 2], scale).numpy(), atol=1e-6)
+def test_deeper_layers_give_one_panel_per_output_filter_over_its_input_channels():
+  deep = np.random.default_rng(1).normal(size=(3, 3, 16, 4)).astype(np.float32)
+  found = panels.weights(deep, "conv_2", count=3, min_tile=3)
+  assert len(found) == 3 and len(found[2].positions) == 16
+  scale = float(np.abs(deep).max())
+  np.testing.assert_allclose(_tile(found[2], 0, 3)[0, 0],
+                             np.round(grids.diverging_rgb(deep[0, 0, 0, 2], scale) * 255),
+                             atol=1)
 
 
 def test_png_round_trip():
@@ -70,8 +80,6 @@ def test_first_layer_kernels_on_rgb_images_are_drawn_as_the_colour_they_respond_
   kernel = np.zeros((3, 3, 3, 2), np.float32)
   kernel[:, :, 0, 0] = 1.0          # filter 0 responds to red
   kernel[:, :, 2, 1] = -1.0         # filter 1 is inhibited by blue
-  image = grids.weight_grids(tf.constant(kernel), min_tile=3).numpy()
-  assert image.shape[0] == 1 and image.shape[-1] == 3
-  red_tile, blue_off_tile = image[0, 1, 1], image[0, 1, 1 + 3 + 1]
-  np.testing.assert_allclose(red_tile, [1.0, 0.5, 0.5])        # zero is mid-grey
-  np.testing.assert_allclose(blue_off_tile, [0.5, 0.5, 0.0])
+  [panel] = panels.weights(kernel, "conv_0", count=4, min_tile=3)
+  np.testing.assert_allclose(_tile(panel, 0, 3)[1, 1], [255, 128, 128], atol=1)  # zero: mid-grey
+  np.testing.assert_allclose(_tile(panel, 1, 3)[1, 1], [128, 128, 0], atol=1)

@@ -42,7 +42,7 @@ def test_gaps_are_background_a_colour_no_grey_map_takes():
 def test_a_positive_weight_is_drawn_red_and_a_negative_one_blue():
   kernel = np.zeros((3, 3, 1, 2), np.float32)
   kernel[1, 1, 0, 0], kernel[1, 1, 0, 1] = 0.5, -0.5
-  [panel] = panels.weights(kernel, "conv_0", count=4, min_tile=9)
+  [panel] = [p.image for p in panels.weights(kernel, "conv_0", count=4, min_tile=9)]
   # find the two centre pixels by their colour: red side for +, blue side for -
   red = np.all(panel == np.round(np.asarray(panels.grids.POSITIVE_RGB) * 255).astype(np.uint8),
                axis=-1)
@@ -65,7 +65,7 @@ def test_the_colour_bar_runs_from_red_at_the_top_to_blue_at_the_bottom():
 def test_deeper_layers_give_a_panel_per_filter_and_rgb_first_layers_one_in_colour():
   assert len(panels.weights(np.ones((3, 3, 6, 8)), "conv_2", count=3)) == 3
   [rgb] = panels.weights(np.ones((3, 3, 3, 5)), "conv_0", count=3)
-  assert rgb.shape[-1] == 3
+  assert rgb.image.shape[-1] == 3 and len(rgb.positions) == 5
 
 
 @pytest.mark.parametrize("predicted,colour,other", [("7", panels.RIGHT, panels.WRONG),

@@ -6,11 +6,14 @@ is invisible at screen size; so every map is contrast-normalised on its own
 separators of value 1 (white), and scaled up by whole pixels (nearest
 neighbour) until each tile is at least `min_tile` pixels high.
 
-Everything here is TensorFlow ops, so it runs inside ``tf.function``.
+The tiling is TensorFlow ops, so it runs inside ``tf.function``; the
+diverging weight colours are NumPy (drawn eagerly, see
+:mod:`tfcnn.summaries.panels`).
 """
 
 import math
 
+import numpy as np
 import tensorflow as tf
 
 SEPARATOR = 1.0
@@ -74,52 +77,20 @@ def to_uint8(image: tf.Tensor) -> tf.Tensor:
   return tf.cast(tf.round(image * 255.0), tf.uint8)[..., tf.newaxis]
 
 
-def feature_map_grid(activations: tf.Tensor, min_tile: int = 28) -> tf.Tensor:
-  """One image of all maps of one example's ``[h, w, c]`` activations (or
-  one per example of ``[b, h, w, c]``)."""
-  return tile(normalize_maps(activations), min_tile=min_tile)
-
-
 # Weights: red for positive, white for zero, blue for negative (ColorBrewer's
-# RdBu ends), one scale per layer; black separators, a colour the map never takes.
+# RdBu ends), one scale per layer (see tfcnn.summaries.panels.weights).
 POSITIVE_RGB = (0.70, 0.09, 0.17)
 NEGATIVE_RGB = (0.13, 0.40, 0.67)
 RGB_SEPARATOR = 0.0
 
 
-def diverging_rgb(values: tf.Tensor, scale: tf.Tensor) -> tf.Tensor:
-  """``[..., 3]`` colours of `values`: white at 0, :data:`POSITIVE_RGB` at
+def diverging_rgb(values, scale: float) -> np.ndarray:
+  """``[..., 3]`` colours (NumPy) of `values`: white at 0, :data:`POSITIVE_RGB` at
   ``+scale`` and beyond, :data:`NEGATIVE_RGB` at ``-scale`` and beyond."""
-  v = tf.clip_by_value(tf.math.divide_no_nan(tf.cast(values, tf.float32), scale), -1.0, 1.0)
-  v = v[..., tf.newaxis]
-  positive, negative = tf.constant(POSITIVE_RGB), tf.constant(NEGATIVE_RGB)
-  return tf.where(v >= 0, 1.0 + v * (positive - 1.0), 1.0 - v * (negative - 1.0))
-
-
-def weight_grids(kernel: tf.Tensor, count: int | None = None, min_tile: int = 28) -> tf.Tensor:
-  """A conv layer's weights as RGB grids ``[images, H, W, 3]``, in
-  :func:`diverging_rgb` colours on one scale for the whole layer (its
-  largest ``|w|``), so that tiles compare in sign and size.
-
-  A kernel with one input channel (the first layer on grey images) gives one
-  image, a tile per output filter; a kernel with three (the first layer on
-  RGB images) gives one image of colour tiles, a filter each, drawn as the
-  colour it responds to (mid-grey is zero, one scale for the layer);
-  otherwise output filters 0 .. `count` - 1 give an image each, a tile per
-  input channel. Tiles in row-major order.
-  """
-  scale = tf.reduce_max(tf.abs(kernel))
-  if kernel.shape[2] == 3:
-    colours = 0.5 + 0.5 * kernel / tf.maximum(scale, 1e-12)       # [k, k, 3, filters]
-    return tf.stack([tile(colours[:, :, c, :], min_tile=min_tile, separator=RGB_SEPARATOR)
-                     for c in range(3)], axis=-1)[tf.newaxis]
-  if kernel.shape[2] == 1:
-    maps = kernel[tf.newaxis, :, :, 0, :]
-  else:
-    maps = tf.transpose(kernel[:, :, :, :count], [3, 0, 1, 2])
-  rgb = diverging_rgb(maps, scale)
-  return tf.stack([tile(rgb[..., c], min_tile=min_tile, separator=RGB_SEPARATOR)
-                   for c in range(3)], axis=-1)
+  v = np.clip(np.asarray(values, np.float32) / np.float32(scale if scale else np.inf), -1, 1)
+  v = v[..., np.newaxis]
+  positive, negative = np.asarray(POSITIVE_RGB, np.float32), np.asarray(NEGATIVE_RGB, np.float32)
+  return np.where(v >= 0, 1.0 + v * (positive - 1.0), 1.0 - v * (negative - 1.0))
 
 
 def tile_images(images: tf.Tensor, min_tile: int = 28) -> tf.Tensor:

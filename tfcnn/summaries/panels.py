@@ -51,29 +51,30 @@ class TileGrid:
 
 
 def _canvas(height: int, width: int) -> np.ndarray:
-  return np.broadcast_to(np.asarray(BACKGROUND, np.uint8), (height, width, 3)).copy()
+  out = np.empty((height, width, 3), np.uint8)
+  out[...] = BACKGROUND
+  return out
 
 
 def _write(image: np.ndarray, lines: Sequence[tuple[str, tuple[int, int, int]]],
            top: int, left: int) -> np.ndarray:
-  """`image` with `lines` of ``(text, colour)`` written from (top, left) down."""
-  picture = Image.fromarray(image)
+  """`image` with `lines` of ``(text, colour)`` written from (top, left) down
+  (drawn on the lines' strip only: a panel is not copied through Pillow)."""
+  height = min(BAND * len(lines) + 2, image.shape[0] - top)
+  width = min(max(text_width(t) for t, _ in lines) + 2, image.shape[1] - left)
+  picture = Image.fromarray(np.ascontiguousarray(image[top:top + height, left:left + width]))
   draw = ImageDraw.Draw(picture)
   for n, (text, colour) in enumerate(lines):
-    draw.text((left, top + n * BAND), text, fill=colour, font=_font())
-  return np.asarray(picture)
+    draw.text((0, n * BAND), text, fill=colour, font=_font())
+  out = image if image.flags.writeable else image.copy()
+  out[top:top + height, left:left + width] = np.asarray(picture)
+  return out
 
 
-def tile_grid(tiles: np.ndarray, labels: Sequence[str], columns: int | None = None,
-              min_tile: int = 28) -> TileGrid:
-  """Tiles ``[n, h, w, 3]`` (floats in [0, 1] or uint8) in a near-square grid,
-  each scaled up by whole pixels to at least `min_tile` high, with its label
-  in a band above it, row-major."""
-  tiles = np.asarray(tiles)
-  if tiles.dtype != np.uint8:
-    tiles = np.round(np.clip(tiles, 0.0, 1.0) * 255.0).astype(np.uint8)
-  n, h, w, _ = tiles.shape
-  columns = columns or grids.grid_columns(n)
+@functools.lru_cache(maxsize=64)
+def _grid_template(n: int, h: int, w: int, labels: tuple[str, ...], columns: int,
+                   min_tile: int) -> TileGrid:
+  """A :func:`tile_grid` with black tiles: background, labels and positions, drawn once."""
   rows = math.ceil(n / columns)
   scale = grids.upscale_factor(h, min_tile)
   th, tw = h * scale, w * scale
@@ -84,13 +85,34 @@ def tile_grid(tiles: np.ndarray, labels: Sequence[str], columns: int | None = No
   for i in range(n):
     row, column = divmod(i, columns)
     top, left = GAP + row * cell_h + BAND, GAP + column * cell_w
-    image[top:top + th, left:left + tw] = np.repeat(np.repeat(tiles[i], scale, 0), scale, 1)
+    image[top:top + th, left:left + tw] = 0
     positions.append((top, left))
   picture = Image.fromarray(image)
   draw = ImageDraw.Draw(picture)
   for (top, left), label in zip(positions, labels):
     draw.text((left, top - BAND + 1), label, fill=TEXT, font=_font())
-  return TileGrid(np.asarray(picture), tuple(positions), scale)
+  image = np.asarray(picture)
+  image.setflags(write=False)
+  return TileGrid(image, tuple(positions), scale)
+
+
+def tile_grid(tiles: np.ndarray, labels: Sequence[str], columns: int | None = None,
+              min_tile: int = 24) -> TileGrid:
+  """Tiles ``[n, h, w, 3]`` (floats in [0, 1] or uint8) in a near-square grid,
+  each scaled up by whole pixels to at least `min_tile` high, with its label
+  in a band above it, row-major. The layout and labels are drawn once per
+  shape and reused."""
+  tiles = np.asarray(tiles)
+  if tiles.dtype != np.uint8:
+    tiles = np.round(np.clip(tiles, 0.0, 1.0) * 255.0).astype(np.uint8)
+  n, h, w, _ = tiles.shape
+  template = _grid_template(n, h, w, tuple(labels), columns or grids.grid_columns(n), min_tile)
+  image = template.image.copy()
+  s = template.scale
+  scaled = np.repeat(np.repeat(tiles, s, 1), s, 2)
+  for i, (top, left) in enumerate(template.positions):
+    image[top:top + h * s, left:left + w * s] = scaled[i]
+  return TileGrid(image, template.positions, s)
 
 
 def beside(*parts: np.ndarray) -> np.ndarray:
@@ -117,6 +139,8 @@ def pad_to_same_size(images: Sequence[np.ndarray]) -> np.ndarray:
   """Pictures of different sizes as one ``[n, H, W, 3]`` stack, padded with background."""
   height = max(p.shape[0] for p in images)
   width = max(p.shape[1] for p in images)
+  if all(p.shape[:2] == (height, width) for p in images):
+    return np.stack(images)
   out = np.stack([_canvas(height, width) for _ in images])
   for o, p in zip(out, images):
     o[:p.shape[0], :p.shape[1]] = p
@@ -128,40 +152,71 @@ def _as_rgb(image: np.ndarray) -> np.ndarray:
   return np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image
 
 
+@dataclasses.dataclass(frozen=True)
+class _MapsTemplate:
+  """What a feature-map panel's values do not change, drawn once per layer."""
+  image: np.ndarray                       # background, header and tile numbers
+  positions: tuple[tuple[int, int], ...]  # (top, left) of each map
+  scale: int                              # upscaling of the maps
+  zoom: int                               # upscaling of the input image
+  picture_at: tuple[int, int]
+  caption_at: tuple[int, int]
+
+
+@functools.lru_cache(maxsize=64)
+def _maps_template(image_shape: tuple[int, ...], maps_shape: tuple[int, ...], layer: str,
+                   left_width: int, min_tile: int) -> _MapsTemplate:
+  h, w, k = maps_shape
+  grid = _grid_template(k, h, w, tuple(str(f) for f in range(k)), grids.grid_columns(k),
+                        min_tile)
+  zoom = grids.upscale_factor(image_shape[0], 84)
+  left = _canvas(GAP + BAND + image_shape[0] * zoom + GAP + BAND * 3, left_width)
+  lines = [f"{layer}: {k} maps of this image, numbered by filter",
+           "each map scaled to its own range: black = its lowest; all black = silent"]
+  image = with_header(beside(left, grid.image), lines)
+  head = GAP + BAND * len(lines)
+  image.setflags(write=False)
+  return _MapsTemplate(
+      image, tuple((top + head, x + left_width) for top, x in grid.positions), grid.scale, zoom,
+      (head + GAP + BAND, GAP), (head + GAP + BAND + image_shape[0] * zoom + GAP, GAP))
+
+
 def feature_maps(image: np.ndarray, maps: np.ndarray, layer: str, true_name: str,
-                 predicted_name: str, probability: float, min_tile: int = 28) -> TileGrid:
+                 predicted_name: str, probability: float, min_tile: int = 24) -> TileGrid:
   """One probe image beside one layer's maps of it.
 
   Left: the input image (``[h, w, c]`` in [0, 1]) with its true class and the
   network's prediction and probability (green when right, red when wrong).
   Right: every map of `maps` (``[h', w', k]``), each min–max scaled to its own
   range (black = its lowest value; a silent filter is flat black), labelled
-  with its filter index. The returned positions are the maps'.
+  with its filter index. The returned positions are the maps'. What does not
+  depend on the values (header, numbers) is drawn once per layer and reused:
+  a panel costs about a millisecond, so every epoch can have them.
   """
   maps = np.asarray(maps, np.float32)
   low = maps.min(axis=(0, 1), keepdims=True)
   span = maps.max(axis=(0, 1), keepdims=True) - low
   normalised = np.divide(maps - low, span, out=np.zeros_like(maps), where=span > 0)
-  tiles = np.repeat(np.moveaxis(normalised, -1, 0)[..., np.newaxis], 3, axis=-1)
-  maps_grid = tile_grid(tiles, [str(f) for f in range(maps.shape[-1])], min_tile=min_tile)
   colour = RIGHT if true_name == predicted_name else WRONG
   caption = [(f"true {true_name}", TEXT),
              (f"predicted {predicted_name}", colour), (f"p = {probability:.2f}", colour)]
   shown = np.asarray(image, np.float32)
   zoom = grids.upscale_factor(shown.shape[0], 84)
+  left_width = max(shown.shape[1] * zoom, max(text_width(t) for t, _ in caption)) + 2 * GAP
+  template = _maps_template(tuple(shown.shape), tuple(maps.shape), layer, left_width, min_tile)
+  out = template.image.copy()
   picture = np.round(np.clip(_as_rgb(shown), 0, 1) * 255).astype(np.uint8)
-  picture = np.repeat(np.repeat(picture, zoom, 0), zoom, 1)
-  width = max(picture.shape[1], max(text_width(t) for t, _ in caption)) + 2 * GAP
-  left = _canvas(GAP + BAND + picture.shape[0] + GAP + BAND * len(caption), width)
-  left[GAP + BAND:GAP + BAND + picture.shape[0], GAP:GAP + picture.shape[1]] = picture
-  left = _write(left, caption, GAP + BAND + picture.shape[0] + GAP, GAP)
-  body = beside(left, maps_grid.image)
-  lines = [f"{layer}: {maps.shape[-1]} maps of this image, numbered by filter",
-           "each map scaled to its own range: black = its lowest; all black = silent"]
-  image_out = with_header(body, lines)
-  head = GAP + BAND * len(lines)
-  positions = tuple((top + head, l + left.shape[1]) for top, l in maps_grid.positions)
-  return TileGrid(image_out, positions, maps_grid.scale)
+  top, left = template.picture_at
+  out[top:top + picture.shape[0] * zoom, left:left + picture.shape[1] * zoom] = np.repeat(
+      np.repeat(picture, zoom, 0), zoom, 1)
+  s = template.scale
+  tiles = np.round(normalised * 255).astype(np.uint8)
+  tiles = np.repeat(np.repeat(tiles, s, 0), s, 1)            # [h*s, w*s, k]
+  th, tw = tiles.shape[:2]
+  for f, (top, left) in enumerate(template.positions):
+    out[top:top + th, left:left + tw] = tiles[..., f:f + 1]
+  top, left = template.caption_at
+  return TileGrid(_write(out, caption, top, left), template.positions, s)
 
 
 def colour_bar(height: int, scale: float) -> np.ndarray:
@@ -172,20 +227,24 @@ def colour_bar(height: int, scale: float) -> np.ndarray:
   height = max(height, 3 * BAND + 2 * GAP)
   out = _canvas(height, width)
   span = height - 2 * GAP - BAND
-  values = np.linspace(scale, -scale, span, dtype=np.float32)
-  colours = grids.diverging_rgb(values, np.float32(scale)).numpy()
+  colours = grids.diverging_rgb(np.linspace(1.0, -1.0, span), 1.0)
   rgb = np.round(colours * 255).astype(np.uint8)
   out[GAP + BAND // 2:GAP + BAND // 2 + span, GAP:GAP + bar_w] = rgb[:, np.newaxis, :]
   x = GAP + bar_w + GAP
   ys = [GAP, GAP + BAND // 2 + span // 2 - BAND // 2, GAP + span - BAND // 2]
-  picture = Image.fromarray(out)
-  draw = ImageDraw.Draw(picture)
   for y, text in zip(ys, labels):
-    draw.text((x, y), text, fill=TEXT, font=_font())
-  return np.asarray(picture)
+    out = _write(out, [(text, TEXT)], y, x)
+  return out
 
 
-def weights(kernel: np.ndarray, layer: str, count: int, min_tile: int = 28) -> list[np.ndarray]:
+def _headed(grid: TileGrid, body: np.ndarray, title: str) -> TileGrid:
+  """`body` (with `grid` at its top left) under a `title`; positions moved along."""
+  head = GAP + BAND
+  return TileGrid(with_header(body, [title]),
+                  tuple((top + head, left) for top, left in grid.positions), grid.scale)
+
+
+def weights(kernel: np.ndarray, layer: str, count: int, min_tile: int = 24) -> list[TileGrid]:
   """A conv layer's weights ``[k, k, c_in, c_out]`` as labelled panels.
 
   One scale for the whole layer (its largest ``|w|``), so tiles compare in
@@ -193,7 +252,8 @@ def weights(kernel: np.ndarray, layer: str, count: int, min_tile: int = 28) -> l
   a tile per filter, red positive, blue negative, with a colour bar. Three (a
   first layer on RGB images): one panel of colour tiles, each the colour its
   filter responds to (mid-grey = 0). Otherwise: a panel for each of the first
-  `count` filters, a tile per input channel, with a colour bar.
+  `count` filters, a tile per input channel, with a colour bar. Positions are
+  the tiles' (row-major: filters, or input channels).
   """
   kernel = np.asarray(kernel, np.float32)
   size, _, channels, filters = kernel.shape
@@ -201,8 +261,8 @@ def weights(kernel: np.ndarray, layer: str, count: int, min_tile: int = 28) -> l
   if channels == 3:
     tiles = np.moveaxis(0.5 + 0.5 * kernel / scale, -1, 0)
     grid = tile_grid(tiles, [str(f) for f in range(filters)], min_tile=min_tile)
-    return [with_header(grid.image, [f"{layer}: {filters} filters, each drawn as the colour "
-                                     f"it responds to (mid-grey = 0)"])]
+    return [_headed(grid, grid.image, f"{layer}: {filters} filters, each drawn as the colour "
+                                      f"it responds to (mid-grey = 0)")]
   if channels == 1:
     groups = [(np.moveaxis(kernel[:, :, 0, :], -1, 0),
                f"{layer}: {filters} filters ({size}x{size}), one scale for the layer")]
@@ -212,8 +272,8 @@ def weights(kernel: np.ndarray, layer: str, count: int, min_tile: int = 28) -> l
               for f in range(min(count, filters))]
   panels = []
   for maps, title in groups:
-    tiles = grids.diverging_rgb(maps, np.float32(scale)).numpy()
-    grid = tile_grid(tiles, [str(i) for i in range(len(maps))], min_tile=min_tile)
-    panels.append(with_header(beside(grid.image, colour_bar(grid.image.shape[0], scale)),
-                              [title]))
+    grid = tile_grid(grids.diverging_rgb(maps, scale), [str(i) for i in range(len(maps))],
+                     min_tile=min_tile)
+    panels.append(_headed(grid, beside(grid.image, colour_bar(grid.image.shape[0], scale)),
+                          title))
   return panels

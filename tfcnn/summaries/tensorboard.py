@@ -36,6 +36,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import tensorflow as tf
 from tensorboard.plugins.hparams import api as hp
+from tensorboard.plugins.image import metadata as image_metadata
 
 from tfcnn import losses
 from tfcnn.data import pipeline
@@ -56,7 +57,7 @@ class TensorBoardLogger:
                probe_labels: np.ndarray, hparams: Mapping[str, object] | None = None,
                flags: Mapping[str, object] | None = None, summary_every_steps: int = 100,
                images_every_epochs: int = 1, filters_per_layer: int = 4,
-               histograms: bool = True, write_pngs: bool = True, min_tile: int = 28,
+               histograms: bool = True, write_pngs: bool = True, min_tile: int = 24,
                class_names: Sequence[str] | None = None):
     if summary_every_steps < 1 or images_every_epochs < 1 or filters_per_layer < 0:
       raise ValueError("summary_every_steps and images_every_epochs must be >= 1, "
@@ -159,8 +160,8 @@ class TensorBoardLogger:
     return self.class_names[label] if self.class_names else str(label)
 
   def _image_summaries(self, step: tf.Tensor) -> dict[str, np.ndarray]:
-    """Writes pictures and histograms at `step`; returns the pictures
-    (``uint8 [n, H, W, 3]`` per tag) for the PNG files."""
+    """Writes pictures and histograms at `step`; returns the pictures as
+    PNG bytes (a list per tag) for the PNG files."""
     model = self.state.model
     outputs = model.call_with_outputs(self.probes, training=False)
     probabilities = tf.nn.softmax(tf.cast(outputs[-1], tf.float32)).numpy()
@@ -180,14 +181,17 @@ class TensorBoardLogger:
       layer = model.layers[i]
       if layer.kernel.shape[2] not in (1, 3) and not self.filters_per_layer:
         continue
-      result[f"filters/{layer.name}"] = panels.pad_to_same_size(panels.weights(
-          layer.kernel.numpy(), layer.name, self.filters_per_layer, self.min_tile))
+      result[f"filters/{layer.name}"] = panels.pad_to_same_size([p.image for p in panels.weights(
+          layer.kernel.numpy(), layer.name, self.filters_per_layer, self.min_tile)])
+    # Each picture is PNG-encoded once (fast zlib level), for TensorBoard and the files.
+    encoded = {tag: [tf.io.encode_png(image, compression=1) for image in images]
+               for tag, images in result.items()}
     with self.train_writer.as_default(step=step):
-      for tag, images in result.items():
-        tf.summary.image(tag, images, max_outputs=images.shape[0])
+      for tag, pngs in encoded.items():
+        _image_summary(tag, pngs, result[tag].shape)
       if self.histograms:
         _histograms(model, outputs, self.probes, self.probe_label_tensor)
-    return result
+    return encoded
 
   def log_images(self, step: int, pngs: bool = True) -> None:
     """Writes feature maps, filters and histograms at `step` (once per step),
@@ -201,6 +205,15 @@ class TensorBoardLogger:
       return
     self._last_png_step = step
     _write_pngs(self.image_dir / f"step{step:08d}", self._last_grids, self.probe_labels)
+
+
+def _image_summary(tag: str, pngs: list[tf.Tensor], shape: tuple[int, ...]) -> None:
+  """What ``tf.summary.image`` writes, from PNGs already encoded (``shape``: the
+  images' ``[n, height, width, channels]``)."""
+  dimensions = [tf.constant(str(shape[2])), tf.constant(str(shape[1]))]
+  tf.summary.write(tag, tf.stack(dimensions + list(pngs)),
+                   metadata=image_metadata.create_summary_metadata(display_name=None,
+                                                                  description=None))
 
 
 def _histograms(model, outputs, probes: tf.Tensor, labels: tf.Tensor) -> None:
@@ -221,13 +234,13 @@ def _histograms(model, outputs, probes: tf.Tensor, labels: tf.Tensor) -> None:
     tf.summary.histogram(f"histograms/activations/{layer.name}", output)
 
 
-def _write_pngs(folder: pathlib.Path, images_by_tag: dict, probe_labels: np.ndarray) -> None:
+def _write_pngs(folder: pathlib.Path, pngs_by_tag: dict, probe_labels: np.ndarray) -> None:
   """Each picture of :meth:`TensorBoardLogger._image_summaries` as a PNG file in
   `folder`, named after its tag (``feature_maps/conv_0`` → ``feature_maps_conv_0…``)."""
   folder.mkdir(parents=True, exist_ok=True)
-  for tag, images in images_by_tag.items():
+  for tag, pngs in pngs_by_tag.items():
     name = tag.replace("/", "_")
-    for j in range(images.shape[0]):
+    for j, png in enumerate(pngs):
       suffix = (f"_probe{j}_class{int(probe_labels[j])}" if tag.startswith("feature_maps")
-                else (f"_filter{j}" if images.shape[0] > 1 else ""))
-      tf.io.write_file(str(folder / f"{name}{suffix}.png"), tf.io.encode_png(images[j]))
+                else (f"_filter{j}" if len(pngs) > 1 else ""))
+      tf.io.write_file(str(folder / f"{name}{suffix}.png"), png)
