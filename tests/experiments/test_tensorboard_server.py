@@ -1,4 +1,5 @@
-"""The pictures as a person gets them: a real TensorBoard server serves the new tags' images."""
+"""The pictures as a person gets them: a real TensorBoard server serves the images of training
+(labelled feature maps, weight panels) and of experiments.visualize."""
 
 import json
 import socket
@@ -36,7 +37,7 @@ def test_tensorboard_serves_the_explained_cards_and_activation_images(tmp_path):
               "--classes=3", "--test_limit=64")
   assert shown.returncode == 0, shown.stderr[-2000:]
   port = _free_port()
-  server = subprocess.Popen([sys.executable, "-m", "tensorboard.main", "--logdir", str(out / "tb"),
+  server = subprocess.Popen([sys.executable, "-m", "tensorboard.main", "--logdir", str(tmp_path),
                              "--host", "127.0.0.1", "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
   base = f"http://127.0.0.1:{port}/data/plugin/images"
@@ -44,17 +45,19 @@ def test_tensorboard_serves_the_explained_cards_and_activation_images(tmp_path):
     tags = {}
     for _ in range(60):   # the server loads the event files in the background
       try:
-        tags = json.loads(_get(f"{base}/tags")).get(".", {})
+        runs = json.loads(_get(f"{base}/tags"))
       except OSError:
-        tags = {}
-      if any(t.startswith("cards/") for t in tags):
+        runs = {}
+      tags, training = runs.get("vis/tb", {}), runs.get("run/tb/train", {})
+      if any(t.startswith("cards/") for t in tags) and "feature_maps/conv_0" in training:
         break
       time.sleep(1)
-    wanted = [next(t for t in tags if t.startswith("explained/")), "cards/conv_0",
-              "activation_max/conv_0"]
-    for tag in wanted:
+    wanted = [("vis/tb", next(t for t in tags if t.startswith("explained/"))),
+              ("vis/tb", "cards/conv_0"), ("vis/tb", "activation_max/conv_0"),
+              ("run/tb/train", "feature_maps/conv_0"), ("run/tb/train", "filters/conv_0")]
+    for run_name, tag in wanted:
       entries = json.loads(_get(f"{base}/images?" + urllib.parse.urlencode(
-          {"run": ".", "tag": tag, "sample": 0})))
+          {"run": run_name, "tag": tag, "sample": 0})))
       png = _get(f"{base}/individualImage?{entries[0]['query']}")
       image = tf.image.decode_png(png)
       assert image.shape[0] > 20 and image.shape[1] > 20, tag
