@@ -39,6 +39,14 @@ def _weights_image(kernel: np.ndarray) -> np.ndarray:
   return out
 
 
+def _draw_weights(ax, kernel: np.ndarray, scale: float):
+  """A filter's ``[k, k, c_in]`` weights on `ax`: red–white–blue on ``±scale``, or for an RGB
+  first layer the colour it responds to (mid-grey = 0). Returns the drawn image."""
+  if kernel.shape[-1] == 3:
+    return ax.imshow(np.clip(0.5 + 0.5 * kernel / max(scale, 1e-12), 0, 1))
+  return ax.imshow(_weights_image(kernel), cmap="RdBu_r", vmin=-scale, vmax=scale)
+
+
 def _show(ax, image: np.ndarray, title: str) -> None:
   ax.imshow(np.clip(image, 0, 1) if image.shape[-1] == 3 else image[..., 0], cmap="gray",
             vmin=0, vmax=1)
@@ -52,10 +60,7 @@ def _partners_row(fig, spec, partners: Sequence, scale: float) -> None:
   row = spec.subgridspec(1, columns, wspace=0.3)
   for j, p in enumerate(partners):
     ax = fig.add_subplot(row[0, j])
-    if p.kernel.shape[-1] == 3:
-      ax.imshow(np.clip(0.5 + 0.5 * p.kernel / max(scale, 1e-12), 0, 1))
-    else:
-      ax.imshow(_weights_image(p.kernel), cmap="RdBu_r", vmin=-scale, vmax=scale)
+    _draw_weights(ax, p.kernel, scale)
     ax.set_title(f"{p.run}\nfilter {p.filter}, r = {p.similarity:.2f}", fontsize=6.5,
                  color="black" if p.similarity >= 0.5 else "darkred")
     ax.axis("off")
@@ -83,11 +88,9 @@ def card(layer: str, index: int, kernel: np.ndarray, scale: float, preferred: np
   else:
     grid = fig.add_gridspec(2, 5, width_ratios=[1.8, 1.2, 1, 1, 1], hspace=0.3, wspace=0.35)
   ax = fig.add_subplot(grid[:, 0])
-  if kernel.shape[-1] == 3:   # RGB first layer: the colour it responds to
-    ax.imshow(np.clip(0.5 + 0.5 * kernel / max(scale, 1e-12), 0, 1))
-  else:
-    im = ax.imshow(_weights_image(kernel), cmap="RdBu_r", vmin=-scale, vmax=scale)
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.02).ax.tick_params(labelsize=6)
+  shown = _draw_weights(ax, kernel, scale)
+  if kernel.shape[-1] != 3:
+    fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.02).ax.tick_params(labelsize=6)
   ax.set_title(f"weights ({kernel.shape[-1]} input channel{'s' * (kernel.shape[-1] > 1)})",
                fontsize=8)
   ax.axis("off")
