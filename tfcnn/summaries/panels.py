@@ -96,6 +96,16 @@ def _grid_template(n: int, h: int, w: int, labels: tuple[str, ...], columns: int
   return TileGrid(image, tuple(positions), scale)
 
 
+def _paste(image: np.ndarray, tiles: np.ndarray, positions: Sequence[tuple[int, int]],
+           scale: int) -> np.ndarray:
+  """`image` with uint8 tiles ``[n, h, w, 1 or 3]`` scaled up `scale` times at `positions`."""
+  _, h, w, _ = tiles.shape
+  scaled = np.repeat(np.repeat(tiles, scale, 1), scale, 2)
+  for tile, (top, left) in zip(scaled, positions):
+    image[top:top + h * scale, left:left + w * scale] = tile
+  return image
+
+
 def tile_grid(tiles: np.ndarray, labels: Sequence[str], columns: int | None = None,
               min_tile: int = 24) -> TileGrid:
   """Tiles ``[n, h, w, 3]`` (floats in [0, 1] or uint8) in a near-square grid,
@@ -107,12 +117,8 @@ def tile_grid(tiles: np.ndarray, labels: Sequence[str], columns: int | None = No
     tiles = np.round(np.clip(tiles, 0.0, 1.0) * 255.0).astype(np.uint8)
   n, h, w, _ = tiles.shape
   template = _grid_template(n, h, w, tuple(labels), columns or grids.grid_columns(n), min_tile)
-  image = template.image.copy()
-  s = template.scale
-  scaled = np.repeat(np.repeat(tiles, s, 1), s, 2)
-  for i, (top, left) in enumerate(template.positions):
-    image[top:top + h * s, left:left + w * s] = scaled[i]
-  return TileGrid(image, template.positions, s)
+  image = _paste(template.image.copy(), tiles, template.positions, template.scale)
+  return TileGrid(image, template.positions, template.scale)
 
 
 def beside(*parts: np.ndarray) -> np.ndarray:
@@ -193,10 +199,7 @@ def feature_maps(image: np.ndarray, maps: np.ndarray, layer: str, true_name: str
   depend on the values (header, numbers) is drawn once per layer and reused:
   a panel costs about a millisecond, so every epoch can have them.
   """
-  maps = np.asarray(maps, np.float32)
-  low = maps.min(axis=(0, 1), keepdims=True)
-  span = maps.max(axis=(0, 1), keepdims=True) - low
-  normalised = np.divide(maps - low, span, out=np.zeros_like(maps), where=span > 0)
+  normalised = grids.normalize_maps(np.asarray(maps, np.float32)).numpy()
   colour = RIGHT if true_name == predicted_name else WRONG
   caption = [(f"true {true_name}", TEXT),
              (f"predicted {predicted_name}", colour), (f"p = {probability:.2f}", colour)]
@@ -206,17 +209,11 @@ def feature_maps(image: np.ndarray, maps: np.ndarray, layer: str, true_name: str
   template = _maps_template(tuple(shown.shape), tuple(maps.shape), layer, left_width, min_tile)
   out = template.image.copy()
   picture = np.round(np.clip(_as_rgb(shown), 0, 1) * 255).astype(np.uint8)
-  top, left = template.picture_at
-  out[top:top + picture.shape[0] * zoom, left:left + picture.shape[1] * zoom] = np.repeat(
-      np.repeat(picture, zoom, 0), zoom, 1)
-  s = template.scale
-  tiles = np.round(normalised * 255).astype(np.uint8)
-  tiles = np.repeat(np.repeat(tiles, s, 0), s, 1)            # [h*s, w*s, k]
-  th, tw = tiles.shape[:2]
-  for f, (top, left) in enumerate(template.positions):
-    out[top:top + th, left:left + tw] = tiles[..., f:f + 1]
+  out = _paste(out, picture[np.newaxis], [template.picture_at], zoom)
+  tiles = np.round(np.moveaxis(normalised, -1, 0) * 255).astype(np.uint8)[..., np.newaxis]
+  out = _paste(out, tiles, template.positions, template.scale)
   top, left = template.caption_at
-  return TileGrid(_write(out, caption, top, left), template.positions, s)
+  return TileGrid(_write(out, caption, top, left), template.positions, template.scale)
 
 
 def colour_bar(height: int, scale: float) -> np.ndarray:
