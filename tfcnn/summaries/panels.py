@@ -29,6 +29,7 @@ WRONG = (255, 125, 110)
 GAP = 3          # pixels between tiles and around the panel
 FONT_SIZE = 11
 BAND = FONT_SIZE + 3   # the label band above each tile
+INPUT_HEIGHT = 84      # a feature-map panel shows its input at least this high
 
 
 @functools.lru_cache(maxsize=4)
@@ -175,7 +176,7 @@ def _maps_template(image_shape: tuple[int, ...], maps_shape: tuple[int, ...], la
   h, w, k = maps_shape
   grid = _grid_template(k, h, w, tuple(str(f) for f in range(k)), grids.grid_columns(k),
                         min_tile)
-  zoom = grids.upscale_factor(image_shape[0], 84)
+  zoom = grids.upscale_factor(image_shape[0], INPUT_HEIGHT)
   left = _canvas(GAP + BAND + image_shape[0] * zoom + GAP + BAND * 3, left_width)
   lines = [f"{layer}: {k} maps of this image, numbered by filter",
            "each map scaled to its own range: black = its lowest; all black = silent"]
@@ -204,12 +205,12 @@ def feature_maps(image: np.ndarray, maps: np.ndarray, layer: str, true_name: str
   caption = [(f"true {true_name}", TEXT),
              (f"predicted {predicted_name}", colour), (f"p = {probability:.2f}", colour)]
   shown = np.asarray(image, np.float32)
-  zoom = grids.upscale_factor(shown.shape[0], 84)
+  zoom = grids.upscale_factor(shown.shape[0], INPUT_HEIGHT)
   left_width = max(shown.shape[1] * zoom, max(text_width(t) for t, _ in caption)) + 2 * GAP
   template = _maps_template(tuple(shown.shape), tuple(maps.shape), layer, left_width, min_tile)
   out = template.image.copy()
   picture = np.round(np.clip(_as_rgb(shown), 0, 1) * 255).astype(np.uint8)
-  out = _paste(out, picture[np.newaxis], [template.picture_at], zoom)
+  out = _paste(out, picture[np.newaxis], [template.picture_at], template.zoom)
   tiles = np.round(np.moveaxis(normalised, -1, 0) * 255).astype(np.uint8)[..., np.newaxis]
   out = _paste(out, tiles, template.positions, template.scale)
   top, left = template.caption_at
