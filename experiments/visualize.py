@@ -65,10 +65,10 @@ def _write_png(path: pathlib.Path, image) -> None:
   tf.io.write_file(str(path), grids.encode_png(image))
 
 
-def _explain(net, images, labels, indices, outputs, class_names, convs, out) -> None:
+def _explain(net, images, labels, indices, outputs, probabilities, class_names, convs,
+             out) -> None:
   """Per image: true and predicted class, saliency, Grad-CAM at the last conv layer and every
   conv layer's maps with filter indices, as ``explained/*.png`` and in TensorBoard."""
-  probabilities = tf.nn.softmax(outputs[-1]).numpy()
   predicted = probabilities.argmax(axis=1)
   saliency = visualize.saliency(net, images, predicted)
   cams = visualize.grad_cam(net, convs[-1], images, predicted)
@@ -169,6 +169,7 @@ def main(argv: list[str]) -> None:
   writer = tf.summary.create_file_writer(str(out / "tb"))
   outputs = net.call_with_outputs(tf.constant(test[chosen]), training=False)
   probabilities = tf.nn.softmax(outputs[-1]).numpy()
+  predicted = probabilities.argmax(axis=1)
   class_names = dataset.class_names
   (out / "feature_maps").mkdir(parents=True, exist_ok=True)
   with writer.as_default(step=step):
@@ -177,16 +178,15 @@ def main(argv: list[str]) -> None:
         continue
       stack = []
       for j, index in enumerate(chosen):
-        p = int(probabilities[j].argmax())
         picture = panels.feature_maps(test[index], outputs[i][j].numpy(), layer.name,
-                                      class_names[labels[index]], class_names[p],
-                                      float(probabilities[j, p])).image
+                                      class_names[labels[index]], class_names[predicted[j]],
+                                      float(probabilities[j, predicted[j]])).image
         filename = f"{layer.name}_image{index}_class{labels[index]}.png"
         (out / "feature_maps" / filename).write_bytes(tf.io.encode_png(picture).numpy())
         stack.append(picture)
       tf.summary.image(f"feature_maps/{layer.name}", panels.pad_to_same_size(stack),
                        max_outputs=len(stack))
-    _explain(net, test[chosen], labels[chosen], chosen, outputs, dataset.class_names,
+    _explain(net, test[chosen], labels[chosen], chosen, outputs, probabilities, class_names,
              list(conv_layers.values()), out)
 
     report, card_files = {}, {}
