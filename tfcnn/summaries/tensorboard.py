@@ -93,8 +93,6 @@ class TensorBoardLogger:
     # tracing; gradient histograms are drawn with the images instead.
     self.step_summaries = step_scalars.StepSummaries(self.train_writer,
                                                      self.summary_every_steps)
-    self._spatial = [i for i, layer in enumerate(state.model.layers) if layer.window]
-    self._convs = [i for i, layer in enumerate(state.model.layers) if isinstance(layer, Conv2D)]
     step = state.step_count()
     if step == 0:
       self._write_run_description(state)
@@ -156,33 +154,13 @@ class TensorBoardLogger:
                           metrics=[hp.Metric(m) for m in HPARAM_METRICS])
         hp.hparams(hparams, trial_id=self.workdir.name)
 
-  def _class_name(self, label: int) -> str:
-    return self.class_names[label] if self.class_names else str(label)
-
-  def _image_summaries(self, step: tf.Tensor) -> dict[str, np.ndarray]:
+  def _image_summaries(self, step: tf.Tensor) -> dict[str, list[tf.Tensor]]:
     """Writes pictures and histograms at `step`; returns the pictures as
     PNG bytes (a list per tag) for the PNG files."""
     model = self.state.model
     outputs = model.call_with_outputs(self.probes, training=False)
-    probabilities = tf.nn.softmax(tf.cast(outputs[-1], tf.float32)).numpy()
-    predicted = probabilities.argmax(axis=1)
-    probes = self.probes.numpy()
-    result = {}
-    for i in self._spatial:
-      name = model.layers[i].name
-      maps = outputs[i].numpy()
-      result[f"feature_maps/{name}"] = panels.pad_to_same_size([
-          panels.feature_maps(probes[j], maps[j], name,
-                              self._class_name(int(self.probe_labels[j])),
-                              self._class_name(int(predicted[j])),
-                              float(probabilities[j, predicted[j]]), self.min_tile).image
-          for j in range(len(probes))])
-    for i in self._convs:
-      layer = model.layers[i]
-      if layer.kernel.shape[2] not in (1, 3) and not self.filters_per_layer:
-        continue
-      result[f"filters/{layer.name}"] = panels.pad_to_same_size([p.image for p in panels.weights(
-          layer.kernel.numpy(), layer.name, self.filters_per_layer, self.min_tile)])
+    result = _pictures(model, outputs, self.probes.numpy(), self.probe_labels,
+                       self.class_names, self.filters_per_layer, self.min_tile)
     # Each picture is PNG-encoded once (fast zlib level), for TensorBoard and the files.
     encoded = {tag: [tf.io.encode_png(image, compression=1) for image in images]
                for tag, images in result.items()}
@@ -205,6 +183,29 @@ class TensorBoardLogger:
       return
     self._last_png_step = step
     _write_pngs(self.image_dir / f"step{step:08d}", self._last_grids, self.probe_labels)
+
+
+def _pictures(model, outputs: list[tf.Tensor], probes: np.ndarray, labels: np.ndarray,
+              class_names: Sequence[str] | None, filters_per_layer: int,
+              min_tile: int) -> dict[str, np.ndarray]:
+  """The labelled pictures by tag, ``uint8 [n, H, W, 3]`` each: per spatial layer, a
+  feature-map panel per probe image; per conv layer, its weight panels."""
+  name_of = lambda c: class_names[c] if class_names else str(c)
+  probabilities = tf.nn.softmax(tf.cast(outputs[-1], tf.float32)).numpy()
+  predicted = probabilities.argmax(axis=1)
+  result = {}
+  for layer, output in zip(model.layers, outputs):
+    if layer.window:
+      maps = output.numpy()
+      result[f"feature_maps/{layer.name}"] = panels.pad_to_same_size([
+          panels.feature_maps(probes[j], maps[j], layer.name, name_of(int(labels[j])),
+                              name_of(int(predicted[j])), float(probabilities[j, predicted[j]]),
+                              min_tile).image
+          for j in range(len(probes))])
+    if isinstance(layer, Conv2D) and (layer.kernel.shape[2] in (1, 3) or filters_per_layer):
+      result[f"filters/{layer.name}"] = panels.pad_to_same_size([p.image for p in panels.weights(
+          layer.kernel.numpy(), layer.name, filters_per_layer, min_tile)])
+  return result
 
 
 def _image_summary(tag: str, pngs: list[tf.Tensor], shape: tuple[int, ...]) -> None:
